@@ -1,0 +1,101 @@
+"""Passages: overlapping windows of whole sentences.
+
+A passage is a few consecutive sentences of one article, cut only at sentence
+boundaries and kept under the embedding model's token limit. Windows overlap
+so that an answer that straddles two sentences is whole in at least one
+passage. The header block (title, byline, date) is chunked on its own so it
+never blurs into the first paragraph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from qa.sentences import Span, split_sentences
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Sentences ``sentences`` of an article; ``start``/``end`` are offsets into its text."""
+
+    ord: int
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """Window ``size`` sentences, moving ``stride`` sentences at a time, at most ``max_chars`` long."""
+
+    size: int = 3
+    stride: int = 2
+    max_chars: int = 600
+    max_tokens: int = 240
+
+    def __post_init__(self):
+        if not (1 <= self.stride <= self.size):
+            raise ValueError("chunking needs 1 <= stride <= size")
+
+
+def _approx_tokens(text: str) -> int:
+    """A safe over-estimate of word pieces when no tokenizer is given."""
+    return len(text) // 3 + 1
+
+
+def chunk(text: str, body_start: int = 0, config: ChunkingConfig = ChunkingConfig(),
+          token_len: Callable[[str], int] = _approx_tokens) -> list[Passage]:
+    """Split ``text`` into passages; an article with no sentences gives an empty list."""
+    passages: list[Passage] = []
+    for lo, hi in ((0, body_start), (body_start, len(text))):
+        if hi <= lo:
+            continue
+        sentences = [piece for span in split_sentences(text, lo, hi)
+                     for piece in _fit(text, span, config.max_tokens, token_len)]
+        for window in _windows(text, sentences, config, token_len):
+            passages.append(Passage(len(passages), window[0][0], window[-1][1], tuple(window)))
+    return passages
+
+
+def _windows(text: str, sentences: list[Span], config: ChunkingConfig,
+             token_len: Callable[[str], int]) -> list[list[Span]]:
+    windows = []
+    i, n = 0, len(sentences)
+    while i < n:
+        j = i + 1
+        while j < n and j - i < config.size:
+            candidate = text[sentences[i][0]:sentences[j][1]]
+            if len(candidate) > config.max_chars or token_len(candidate) > config.max_tokens:
+                break
+            j += 1
+        windows.append(sentences[i:j])
+        if j == n:
+            break
+        i = max(i + 1, min(i + config.stride, j))
+    return windows
+
+
+def _fit(text: str, span: Span, max_tokens: int, token_len: Callable[[str], int]) -> list[Span]:
+    """A sentence too long for the model is cut at word boundaries (the only cut inside a sentence)."""
+    start, end = span
+    if token_len(text[start:end]) <= max_tokens:
+        return [span]
+    pieces: list[Span] = []
+    while start < end:
+        lo, hi = start + 1, end
+        while lo < hi:  # longest prefix that fits
+            mid = (lo + hi + 1) // 2
+            if token_len(text[start:mid]) <= max_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        cut = lo
+        if cut < end:
+            space = text.rfind(" ", start, cut)
+            cut = space if space > start else cut
+        pieces.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    return pieces

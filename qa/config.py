@@ -1,0 +1,61 @@
+"""Settings, read once from the environment (and overridden by CLI options).
+
+Every knob a user may turn lives here, so the web app, the CLI, the evaluation
+and the benchmarks all see the same defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"error: {name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data lives and how the service behaves."""
+
+    corpus_dir: Path
+    index_dir: Path
+    model: str = DEFAULT_MODEL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 8
+    api_token: str | None = None
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_question_chars: int = 1000
+
+    @classmethod
+    def from_env(cls, base_dir: Path | None = None) -> "Settings":
+        base = Path(base_dir) if base_dir else Path.cwd()
+        env = os.environ.get
+        return cls(
+            corpus_dir=Path(env("QA_CORPUS_DIR") or base / "corpus"),
+            index_dir=Path(env("QA_INDEX_DIR") or base / "index"),
+            model=env("QA_MODEL") or DEFAULT_MODEL,
+            host=env("QA_HOST") or "127.0.0.1",
+            port=_env_int("QA_PORT", 8000),
+            threads=_env_int("QA_THREADS", 8),
+            api_token=env("QA_API_TOKEN") or None,
+            max_upload_bytes=_env_int("QA_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        )
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with the given fields changed; `None` values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def db_path(self) -> Path:
+        return self.index_dir / "qa.sqlite3"

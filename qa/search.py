@@ -1,0 +1,138 @@
+"""Hybrid retrieval: dense (FAISS) + lexical (FTS5 BM25), fused, re-ranked, with the answer sentence.
+
+question -> [question vector | BM25 query] -> candidates from each -> every
+candidate scored by both -> fused score -> best-sentence re-ranking -> the
+answering sentence of each passage -> overlapping windows de-duplicated.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa import lexical
+from qa.ann import VectorIndex
+from qa.embeddings import Embedder
+from qa.store import Store, StoredPassage
+
+FUSIONS = ("convex", "rrf", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """The knobs of the ranking; the defaults are the measured best (see README, Evaluation)."""
+
+    fusion: str = "convex"        # convex | rrf | dense | lexical
+    alpha: float = 0.5            # weight of the dense score in convex fusion
+    rrf_k: int = 60
+    candidates: int = 100         # taken from each retriever
+    rerank_depth: int = 30        # fused candidates re-ranked by their best sentence
+    sentence_weight: float = 0.0  # weight of the best sentence's similarity in re-ranking
+    title_weight: float = 1.0     # BM25 weight of the title column (the body's is 1)
+    answer_overlap: float = 0.3   # weight of shared words when picking the answer sentence
+    dedupe: bool = True           # drop passages whose answer is already shown by a better one
+
+    def __post_init__(self):
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: StoredPassage
+    score: float
+    answer: tuple[int, int]  # offsets of the answer sentence in ``passage.text``
+
+
+class Searcher:
+    """Ranks stored passages for a question."""
+
+    def __init__(self, store: Store, index: VectorIndex, embedder: Embedder,
+                 config: RankingConfig = RankingConfig()):
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.config = config
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")
+
+    def search(self, question: str, k: int) -> list[Hit]:
+        """The ``k`` best passages for ``question``, best first."""
+        cfg = self.config
+        depth = max(cfg.candidates, 2 * k)
+        match = lexical.fts_query(question)
+        lexical_job = (self._pool.submit(self.store.lexical, match, depth, (cfg.title_weight, 1.0))
+                       if match and cfg.fusion != "dense" else None)
+        qvec = self.embedder.encode_query(question)
+        dense = self._dense(qvec, depth) if cfg.fusion != "lexical" else {}
+        bm25 = dict(lexical_job.result()) if lexical_job else {}
+        fused = self._fuse(qvec, dense, bm25)
+        if not fused:
+            return []
+        order = sorted(fused, key=fused.get, reverse=True)[:max(cfg.rerank_depth, 2 * k)]
+        passages = self.store.passages(order)
+        question_stems = lexical.stems(question)
+        hits = []
+        for pid in order:
+            passage = passages.get(pid)
+            if passage is None:  # removed since the index was searched
+                continue
+            sims = passage.sentence_vectors @ qvec
+            best = int(np.argmax(sims + cfg.answer_overlap * _overlaps(passage, question_stems)))
+            score = fused[pid] + cfg.sentence_weight * float(sims.max())
+            hits.append(Hit(passage, score, passage.sentences[best]))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return _dedupe(hits, k) if cfg.dedupe else hits[:k]
+
+    def _dense(self, qvec: np.ndarray, depth: int) -> dict[int, float]:
+        scores, ids = self.index.search(qvec, depth)
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+
+    def _fuse(self, qvec: np.ndarray, dense: dict[int, float], bm25: dict[int, float]) -> dict[int, float]:
+        cfg = self.config
+        if cfg.fusion == "dense":
+            return dense
+        if cfg.fusion == "lexical":
+            return _max_normalized(bm25)
+        if cfg.fusion == "rrf":
+            fused: dict[int, float] = {}
+            for ranking in (dense, bm25):
+                for rank, pid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
+                    fused[pid] = fused.get(pid, 0.0) + 1.0 / (cfg.rrf_k + rank + 1)
+            return fused
+        # Convex combination: every candidate gets its exact dense score.
+        missing = [pid for pid in bm25 if pid not in dense]
+        if missing:
+            found, vectors = self.store.vectors(missing)
+            dense = {**dense, **dict(zip(found.tolist(), (vectors @ qvec).tolist()))}
+        lex = _max_normalized(bm25)
+        return {pid: cfg.alpha * sim + (1 - cfg.alpha) * lex.get(pid, 0.0) for pid, sim in dense.items()}
+
+
+def _max_normalized(scores: dict[int, float]) -> dict[int, float]:
+    top = max(scores.values(), default=0.0)
+    return {pid: s / top for pid, s in scores.items()} if top > 0 else {}
+
+
+def _overlaps(passage: StoredPassage, question_stems: set[str]) -> np.ndarray:
+    """Share of the question's content stems found in each sentence."""
+    if not question_stems:
+        return np.zeros(len(passage.sentences), np.float32)
+    return np.array([len(question_stems & lexical.stems(passage.text[a:b])) / len(question_stems)
+                     for a, b in passage.sentences], dtype=np.float32)
+
+
+def _dedupe(hits: list[Hit], k: int) -> list[Hit]:
+    """Keep a passage only if its answer sentence is not already inside a better passage."""
+    kept: list[Hit] = []
+    for hit in hits:
+        p = hit.passage
+        a, b = p.start + hit.answer[0], p.start + hit.answer[1]
+        if any(q.passage.article_id == p.article_id and q.passage.start <= a and b <= q.passage.end
+               for q in kept):
+            continue
+        kept.append(hit)
+        if len(kept) == k:
+            break
+    return kept

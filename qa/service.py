@@ -1,0 +1,434 @@
+"""The one service object: ask, add, replace, remove, sync.
+
+The web routes, the CLI, the evaluation and the benchmarks all call this
+class, so every path exercises the same code. Data flows one way:
+article -> passages -> vectors + BM25 rows (one SQLite transaction) ->
+FAISS -> ranked passages -> answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from qa import articles as articles_mod
+from qa.ann import FaissIndex, LockedIndex
+from qa.articles import Article
+from qa.chunking import ChunkingConfig, Passage, chunk
+from qa.config import Settings
+from qa.embeddings import Embedder, resolve_model
+from qa.errors import BadInput, Conflict, NotFound, QAError
+from qa.search import RankingConfig, Searcher
+from qa.store import CorpusFile, Store
+
+log = logging.getLogger("qa")
+
+MAX_K = 50
+_REBUILDING = "rebuilding:"
+WRITE_BATCH_PASSAGES = 512
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    id: str
+    status: str  # added | replaced | unchanged
+    passages: int
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "status": self.status, "passages": self.passages}
+
+
+@dataclass(frozen=True)
+class _Item:
+    """An article on its way into the store."""
+
+    article: Article
+    origin: str = "api"
+    path: str | None = None
+    file: CorpusFile | None = None
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    errors: list[str] | None = None
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "updated": self.updated, "removed": self.removed,
+                "unchanged": self.unchanged, "errors": self.errors or []}
+
+
+class QAService:
+    """Articles in, best passages out."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 ranking: RankingConfig = RankingConfig(), chunking: ChunkingConfig = ChunkingConfig(),
+                 embed_title: bool = True, allow_model_change: bool = False):
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model)
+        self.chunking = chunking
+        self.embed_title = embed_title
+        self.store = Store(settings.db_path)
+        self._model_changed = self._check_model(allow_model_change)
+        self.index = LockedIndex(FaissIndex(self.embedder.dim) if self._model_changed else self._open_index())
+        self.searcher = Searcher(self.store, self.index, self.embedder, ranking)
+        self._write_lock = threading.RLock()
+        self._dirty = threading.Event()
+        self._closed = threading.Event()
+        self._saver = threading.Thread(target=self._save_loop, name="index-saver", daemon=True)
+        self._saver.start()
+
+    @property
+    def index_path(self) -> Path:
+        return self.settings.index_dir / "vectors.faiss"
+
+    # --- ask ------------------------------------------------------------------------
+
+    def ask(self, question: object, k: object = 5) -> dict:
+        """Ranked passages for a question, each with its answering sentence."""
+        question = self.check_question(question)
+        k = check_k(k)
+        started = time.perf_counter()
+        hits = self.searcher.search(question, k)
+        results = []
+        for rank, hit in enumerate(hits, 1):
+            p = hit.passage
+            a, b = hit.answer
+            results.append({
+                "rank": rank,
+                "score": round(hit.score, 4),
+                "text": p.text,
+                "answer": p.text[a:b],
+                "answer_start": p.start + a,
+                "answer_end": p.start + b,
+                "start": p.start,
+                "end": p.end,
+                "article": p.article,
+            })
+        took_ms = round((time.perf_counter() - started) * 1000, 1)
+        return {"question": question, "took_ms": took_ms, "results": results}
+
+    def check_question(self, question: object) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise BadInput("missing_question", "a non-empty question is required")
+        question = question.strip()
+        if len(question) > self.settings.max_question_chars:
+            raise BadInput("question_too_long",
+                           f"question is {len(question)} characters; the limit is "
+                           f"{self.settings.max_question_chars}")
+        return question
+
+    # --- add, replace, remove -----------------------------------------------------------
+
+    def add(self, article: Article) -> WriteResult:
+        """Add an article, or replace the one with the same id; identical content is a no-op.
+
+        An article without an id gets a free one made from its title, and is a
+        no-op if the same content is already stored under any id.
+        """
+        with self._write_lock:
+            if not article.id:
+                same = self.store.article_by_hash(article.content_hash)
+                if same is not None:
+                    return WriteResult(same, "unchanged", self._passage_count(same))
+                article = replace(article, id=self._free_id(articles_mod.slugify(article.title)))
+            return self._write([_Item(article)])[0]
+
+    def add_many(self, items: Iterable[Article], progress: bool = False) -> list[WriteResult]:
+        return self._write([_Item(a) for a in items], progress)
+
+    def remove(self, article_id: str) -> int:
+        """Remove an article everywhere; returns how many passages went with it."""
+        articles_mod.check_id(article_id)
+        with self._write_lock:
+            with self.store.transaction() as conn:
+                removed = self.store.delete_article(conn, article_id)
+            if removed is None:
+                raise NotFound("article_not_found", f"no article with id {article_id!r}")
+            self.index.remove(np.asarray(removed, np.int64))
+            self._dirty.set()
+        return len(removed)
+
+    def sync(self, progress: bool = False) -> SyncReport:
+        """Make the index mirror ``corpus/``: new and changed files indexed, deleted files removed."""
+        root = self.settings.corpus_dir
+        report = SyncReport(errors=[])
+        with self._write_lock:
+            known = self.store.corpus_files()
+            on_disk = {str(p.relative_to(root)): p for p in _article_files(root)}
+            for rel in sorted(set(known) - set(on_disk)):
+                self.remove(known[rel].article_id)
+                report.removed += 1
+            items = []
+            taken = {f.article_id: rel for rel, f in known.items()}
+            for rel, path in sorted(on_disk.items()):
+                stat = path.stat()
+                file = CorpusFile("", stat.st_mtime_ns, stat.st_size)
+                old = known.get(rel)
+                if old and (old.mtime_ns, old.size) == (file.mtime_ns, file.size):
+                    report.unchanged += 1
+                    continue
+                article_id = old.article_id if old else _unique_id(articles_mod.slugify(path.stem), rel, taken)
+                taken[article_id] = rel
+                try:
+                    article = articles_mod.read_file(path, article_id)
+                except QAError as exc:
+                    report.errors.append(f"{rel}: {exc.message}")
+                    continue
+                items.append(_Item(article, "corpus", rel, CorpusFile(article_id, file.mtime_ns, file.size)))
+            for result in self._write(items, progress):
+                if result.status == "unchanged":
+                    report.unchanged += 1
+                elif result.status == "replaced":
+                    report.updated += 1
+                else:
+                    report.added += 1
+        return report
+
+    def _write(self, items: list[_Item], progress: bool = False, force: bool = False) -> list[WriteResult]:
+        """Chunk, embed and store articles, in batches; each batch is one transaction."""
+        results: list[WriteResult] = []
+        bar = _progress(sum(len(i.article.text) for i in items), progress)
+        with self._write_lock:
+            for batch in _batches(items, WRITE_BATCH_PASSAGES * 400):
+                results.extend(self._write_batch(batch, force))
+                bar.update(sum(len(i.article.text) for i in batch))
+        bar.close()
+        return results
+
+    def _write_batch(self, items: list[_Item], force: bool) -> list[WriteResult]:
+        if self._model_changed and not force:
+            raise Conflict("model_mismatch", "the index holds another model's vectors; run the rebuild first")
+        pending, results = [], {}
+        for n, item in enumerate(items):
+            old_hash = self.store.article_hash(item.article.id)
+            if old_hash == item.article.content_hash and not force:
+                if item.file is not None:
+                    with self.store.transaction() as conn:
+                        self.store.touch_file(conn, item.article.id, item.path, item.file)
+                results[n] = WriteResult(item.article.id, "unchanged", self._passage_count(item.article.id))
+                continue
+            passages = chunk(item.article.text, item.article.body_start, self.chunking, self.embedder.token_len)
+            if not passages:
+                raise BadInput("no_sentences", f"article {item.article.id!r} has no sentences to index")
+            pending.append((n, item, passages, "replaced" if old_hash else "added"))
+        if not pending:
+            return [results[n] for n in range(len(items))]
+        texts, spans = [], []
+        for _, item, passages, _ in pending:
+            for passage in passages:
+                text, offsets = self._embedding_input(item.article, passage)
+                texts.append(text)
+                spans.append(offsets)
+        vectors, sentence_vectors = self.embedder.encode_passages(texts, spans)
+        added, removed = [], []
+        with self.store.transaction() as conn:
+            at = 0
+            for n, item, passages, status in pending:
+                span = slice(at, at + len(passages))
+                new_ids, old_ids = self.store.put_article(conn, item.article, passages, vectors[span],
+                                                          sentence_vectors[span], item.origin, item.file, item.path)
+                added.append((new_ids, vectors[span]))
+                removed.extend(old_ids)
+                results[n] = WriteResult(item.article.id, status, len(passages))
+                at += len(passages)
+        self.index.remove(np.asarray(removed, np.int64))
+        for ids, vecs in added:
+            self.index.add(np.asarray(ids, np.int64), vecs)
+        self._dirty.set()
+        return [results[n] for n in range(len(items))]
+
+    def _embedding_input(self, article: Article, passage: Passage) -> tuple[str, list[tuple[int, int]]]:
+        """The text the model sees for a passage (title first, for context) and its sentences' offsets."""
+        body = article.text[passage.start:passage.end]
+        prefix = f"{article.title}\n" if self.embed_title and passage.start >= article.body_start else ""
+        shift = len(prefix) - passage.start
+        return prefix + body, [(a + shift, b + shift) for a, b in passage.sentences]
+
+    def _free_id(self, slug: str) -> str:
+        candidate, n = slug, 1
+        while self.store.article_hash(candidate) is not None:
+            n += 1
+            candidate = f"{slug}-{n}"
+        return candidate
+
+    def _passage_count(self, article_id: str) -> int:
+        row = self.store.article(article_id)
+        return row["passages"] if row else 0
+
+    # --- reads ----------------------------------------------------------------------
+
+    def article(self, article_id: str) -> dict:
+        articles_mod.check_id(article_id)
+        row = self.store.article(article_id)
+        if row is None:
+            raise NotFound("article_not_found", f"no article with id {article_id!r}")
+        return {key: row[key] for key in ("id", "title", "author", "date", "source", "origin",
+                                          "added_at", "passages", "text")}
+
+    def articles(self, offset: int = 0, limit: int = 20) -> dict:
+        total, _ = self.store.counts()
+        return {"total": total, "offset": offset, "limit": limit,
+                "articles": self.store.articles(offset, limit)}
+
+    def stats(self) -> dict:
+        n_articles, n_passages = self.store.counts()
+        return {"status": "ok", "articles": n_articles, "passages": n_passages,
+                "vectors": len(self.index), "model": self.embedder.spec}
+
+    # --- the vector index file ---------------------------------------------------
+
+    def _check_model(self, allow_change: bool) -> bool:
+        """Refuse to mix models; returns True when the stored vectors are another model's."""
+        built_with = self.store.get_meta("model")
+        mine = _model_identity(self.embedder.spec)
+        if built_with is None or self.store.counts()[1] == 0:
+            self._set_model(mine)
+            return False
+        if built_with == mine:
+            return False
+        if allow_change:
+            return True
+        if built_with.startswith(_REBUILDING):
+            detail = f"a re-embedding with {built_with[len(_REBUILDING):]!r} was interrupted"
+        else:
+            detail = f"it was built with model {built_with!r}, not {mine!r}"
+        raise Conflict("model_mismatch",
+                       f"cannot use the index in {self.settings.index_dir}: {detail}. Use that model "
+                       f"(QA_MODEL or --model), or re-embed everything with "
+                       f"`python run.py index --rebuild --model {self.embedder.spec}`")
+
+    def _set_model(self, name: str) -> None:
+        with self.store.transaction() as conn:
+            self.store.set_meta(conn, "model", name)
+            self.store.set_meta(conn, "dim", str(self.embedder.dim))
+
+    def _open_index(self) -> FaissIndex:
+        """Load the saved FAISS file and bring it level with SQLite, re-embedding nothing."""
+        index = None
+        if self.index_path.exists():
+            try:
+                index = FaissIndex.load(self.index_path)
+            except ValueError as exc:
+                log.warning("%s; rebuilding it from the vectors in SQLite", exc)
+            if index is not None and index.dim != self.embedder.dim:
+                log.warning("FAISS index has dimension %d, the model %d; rebuilding", index.dim, self.embedder.dim)
+                index = None
+        if index is None:
+            index = FaissIndex(self.embedder.dim)
+        in_store = self.store.passage_ids()
+        in_index = index.ids()
+        stale = np.setdiff1d(in_index, in_store, assume_unique=True)
+        missing = np.setdiff1d(in_store, in_index, assume_unique=True)
+        index.remove(stale)
+        for lo in range(0, len(missing), 20000):
+            found, vectors = self.store.vectors(missing[lo:lo + 20000])
+            index.add(found, vectors)
+        if len(stale) or len(missing):
+            log.info("vector index brought up to date: %d added, %d removed", len(missing), len(stale))
+            index.save(self.index_path)
+        return index
+
+    def rebuild(self, progress: bool = False) -> int:
+        """Re-embed every stored article with this service's model (after a model change).
+
+        Articles are replaced batch by batch, each batch atomically; until the
+        last one is done the index is marked as being rebuilt, so an
+        interrupted rebuild is reported at the next start instead of silently
+        mixing two models' vectors.
+        """
+        with self._write_lock:
+            mine = _model_identity(self.embedder.spec)
+            self._set_model(_REBUILDING + mine)
+            rows = [self.store.article(row["id"]) for row in self.store.articles(0, 1 << 62)]
+            items = [_Item(Article(r["id"], r["title"], r["text"], r["author"], r["date"], r["source"],
+                                   r["body_start"]), r["origin"], r["path"],
+                           CorpusFile(r["id"], r["mtime_ns"] or 0, r["size"] or 0) if r["path"] else None)
+                     for r in rows]
+            self.index.remove(self.index.ids())
+            self._write(items, progress, force=True)
+            self._set_model(mine)
+            self._model_changed = False
+            return len(items)
+
+    def save_index(self) -> None:
+        self._dirty.clear()
+        self.index.save(self.index_path)
+
+    def _save_loop(self) -> None:
+        """Save the FAISS file a moment after writes stop, off the request path."""
+        while not self._closed.is_set():
+            if self._dirty.wait(timeout=0.5) and not self._closed.wait(timeout=1.0):
+                try:
+                    self.save_index()
+                except OSError as exc:
+                    log.error("could not save the vector index: %s", exc)
+
+    def close(self) -> None:
+        """Save what is unsaved and stop the saver thread."""
+        self._closed.set()
+        self._saver.join(timeout=5)
+        if self._dirty.is_set():
+            self.save_index()
+        self.store.close()
+
+
+def check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, str)):
+        raise BadInput("invalid_k", f"k must be a whole number from 1 to {MAX_K}")
+    try:
+        value = int(k)
+    except ValueError:
+        raise BadInput("invalid_k", f"k must be a whole number from 1 to {MAX_K}") from None
+    if not 1 <= value <= MAX_K:
+        raise BadInput("invalid_k", f"k must be from 1 to {MAX_K}, got {value}")
+    return value
+
+
+def _model_identity(spec: str) -> str:
+    from qa.config import DEFAULT_MODEL
+
+    return DEFAULT_MODEL if resolve_model(spec) == resolve_model(DEFAULT_MODEL) else spec
+
+
+def _article_files(root: Path) -> Iterator[Path]:
+    if not root.is_dir():
+        return iter(())
+    return (p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() in articles_mod.SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def _unique_id(slug: str, rel: str, taken: dict[str, str]) -> str:
+    if slug not in taken or taken[slug] == rel:
+        return slug
+    n = 2
+    while f"{slug}-{n}" in taken:
+        n += 1
+    return f"{slug}-{n}"
+
+
+def _batches(items: list[_Item], max_chars: int) -> Iterator[list[_Item]]:
+    batch, size = [], 0
+    for item in items:
+        batch.append(item)
+        size += len(item.article.text)
+        if size >= max_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="char", unit_scale=True, disable=not enabled, desc="indexing")

@@ -1,0 +1,102 @@
+"""Reading articles: metadata from headers, chrome stripped, formats, ids."""
+
+import pytest
+
+from qa import articles
+from qa.errors import BadInput
+
+from conftest import SEED
+
+
+def test_seed_article_metadata():
+    a = articles.read_file(SEED)
+    assert a.id == "turkish-russian-partnership"
+    assert a.title == "Analyzing Turkish-Russian Partnership"
+    assert a.author == "Ahmet Mehmet"
+    assert a.date == "2020-11-01"
+    assert a.source == "Crescent International"
+    assert a.text[a.body_start:].startswith("While most mainstream media outlets")
+
+
+def test_page_chrome_is_dropped_but_article_text_kept():
+    text = articles.read_file(SEED).text
+    for chrome in ("Privacy Policy", "Terms of Use", "Sign In", "Forgot Password", "Signup", "Copyrights"):
+        assert chrome not in text
+    assert text.endswith("one can expect a proxy-war.")
+
+
+@pytest.mark.parametrize("line,chrome", [
+    ("Privacy Policy  |  Terms of Use", True),
+    ("Not a Member? Signup  44", True),
+    ("Copyright \u00a9 2024 The Daily Example. All rights reserved.", True),
+    ("Voters register in record numbers", False),
+    ("She said she would sign in the morning and leave by noon.", False),
+])
+def test_chrome_lines(line, chrome):
+    assert articles.is_chrome(line) is chrome
+
+
+def test_markdown_front_matter_and_heading():
+    raw = "---\ntitle: \"Rain in Spain\"\nauthor: Ana Ruiz\ndate: March 3, 2021\nsource: El Diario\n---\n" \
+          "# Rain in Spain\n\nThe rain in Spain falls mainly on the plain, the forecasters said on Tuesday."
+    a = articles.from_bytes(raw.encode(), "rain.md", "rain")
+    assert (a.title, a.author, a.date, a.source) == ("Rain in Spain", "Ana Ruiz", "2021-03-03", "El Diario")
+    assert "title:" not in a.text
+
+
+def test_byline_and_date_from_plain_text():
+    raw = ("Storm Closes Harbour\n\nBy Jane Doe | The Coastal Times\n\nJune 5, 2022\n\n"
+           "A storm closed the harbour on Sunday, stranding dozens of fishing boats until the wind dropped.")
+    a = articles.from_bytes(raw.encode(), "storm.txt")
+    assert (a.title, a.author, a.date) == ("Storm Closes Harbour", "Jane Doe", "2022-06-05")
+
+
+def test_hard_wrapped_lines_are_reflowed():
+    raw = "Title\n\nThe council met on Monday and decided that the\nbridge would be rebuilt before the\nwinter."
+    a = articles.from_bytes(raw.encode(), "t.txt")
+    assert "decided that the bridge would be rebuilt before the winter." in a.text
+
+
+def test_html_is_reduced_to_article_text():
+    html = b"""<html><head><title>Page</title><meta property="og:title" content="Bridge Reopens">
+    <meta name="author" content="Sam Lee"><meta property="og:site_name" content="City News">
+    <style>p{color:red}</style><script>alert('x')</script></head><body>
+    <nav><a href="/">Home</a> <a href="/login">Sign In</a></nav>
+    <article><h1>Bridge Reopens</h1><p>The <b>old bridge</b> reopened on Friday after two years of repairs.</p>
+    <p>Traffic is expected to return to normal within a week.</p></article>
+    <footer>Privacy Policy | Terms of Use</footer></body></html>"""
+    a = articles.from_bytes(html, "page.html")
+    assert (a.title, a.author, a.source) == ("Bridge Reopens", "Sam Lee", "City News")
+    assert "The old bridge reopened on Friday after two years of repairs." in a.text
+    for junk in ("alert", "color:red", "Home", "Sign In", "Privacy"):
+        assert junk not in a.text
+
+
+def test_dates():
+    assert articles.find_date("Rabi' al-Awwal 15, 1442 2020-11-01") == "2020-11-01"
+    assert articles.find_date("Published 7th January 2019 at noon") == "2019-01-07"
+    assert articles.find_date("Sept. 30, 2020") == "2020-09-30"
+    assert articles.find_date("February 31, 2020") is None
+    assert articles.normalize_date("2021-06-01T10:00:00Z") == "2021-06-01"
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "a/b", "", ".hidden", "a" * 200, "sp ace", "a..b"])
+def test_unsafe_ids_are_refused(bad):
+    with pytest.raises(BadInput):
+        articles.check_id(bad)
+
+
+def test_slugify_is_path_safe():
+    assert articles.slugify("Ünïcode: Title / With Slashes!") == "unicode-title-with-slashes"
+    assert articles.check_id(articles.slugify("../../x")) == "x"
+
+
+def test_bad_bytes_and_types():
+    with pytest.raises(BadInput) as err:
+        articles.from_bytes(b"caf\xe9 cr\xe8me " * 3, "x.txt")
+    assert err.value.code == "undecodable"
+    with pytest.raises(BadInput) as err:
+        articles.from_bytes(b"hello", "x.docx")
+    assert err.value.status == 415
+    with pytest.raises(BadInput):
+        articles.from_fields("   \n  ")

@@ -1,0 +1,72 @@
+"""Sentence splitting and passages: whole sentences, right offsets, under the token limit."""
+
+import pytest
+
+from qa import articles
+from qa.chunking import ChunkingConfig, chunk
+from qa.sentences import split_sentences
+
+from conftest import SEED
+
+
+def texts(text, spans):
+    return [text[a:b] for a, b in spans]
+
+
+def test_sentences_respect_abbreviations_and_lines():
+    text = "Dr. Smith met Mr. Jones in the U.S. capital. They talked.\nA heading\nIt was 1990. Then he left."
+    assert texts(text, split_sentences(text)) == [
+        "Dr. Smith met Mr. Jones in the U.S. capital.", "They talked.", "A heading", "It was 1990.",
+        "Then he left."]
+
+
+def test_curly_quotes_do_not_hide_a_sentence_break():
+    text = "He paid $38 billion. \u201cNot one inch eastward\u201d, he said."
+    assert texts(text, split_sentences(text)) == ["He paid $38 billion.", "\u201cNot one inch eastward\u201d, he said."]
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return articles.read_file(SEED)
+
+
+def test_passages_are_whole_sentences_with_true_offsets(seed, embedder):
+    config = ChunkingConfig()
+    passages = chunk(seed.text, seed.body_start, config, embedder.token_len)
+    sentence_spans = set(split_sentences(seed.text, 0, seed.body_start)) | set(
+        split_sentences(seed.text, seed.body_start))
+    starts = {a for a, _ in sentence_spans}
+    ends = {b for _, b in sentence_spans}
+    assert len(passages) > 10
+    for p in passages:
+        assert p.start in starts and p.end in ends, "a passage starts or ends inside a sentence"
+        assert set(p.sentences) <= sentence_spans
+        assert p.sentences[0][0] == p.start and p.sentences[-1][1] == p.end
+        assert 1 <= len(p.sentences) <= config.size
+        assert embedder.token_len(seed.text[p.start:p.end]) <= config.max_tokens
+        assert len(seed.text[p.start:p.end]) <= config.max_chars or len(p.sentences) == 1
+    covered = {s for p in passages for s in p.sentences}
+    assert covered == sentence_spans, "every sentence is in some passage"
+
+
+def test_windows_overlap_and_keep_header_apart(seed):
+    passages = chunk(seed.text, seed.body_start, ChunkingConfig(size=3, stride=2))
+    body = [p for p in passages if p.start >= seed.body_start]
+    assert all(p.end <= seed.body_start for p in passages if p.start < seed.body_start)
+    overlaps = sum(1 for a, b in zip(body, body[1:]) if set(a.sentences) & set(b.sentences))
+    assert overlaps >= len(body) // 2
+
+
+def test_overlong_sentence_is_cut_at_words_under_the_limit(embedder):
+    text = "Word " * 400 + "end."
+    passages = chunk(text, 0, ChunkingConfig(max_tokens=100), embedder.token_len)
+    assert len(passages) > 3
+    for p in passages:
+        piece = text[p.start:p.end]
+        assert embedder.token_len(piece) <= 100
+        assert not piece.startswith(" ") and not piece.endswith(" ")
+    assert text[passages[-1].start:passages[-1].end].endswith("end.")
+
+
+def test_no_sentences_no_passages():
+    assert chunk("   \n\n  ", 0) == []

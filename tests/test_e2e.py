@@ -1,0 +1,100 @@
+"""End to end: `python run.py` as a real process, answering over real HTTP."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, SEED, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def http(method, url, body=None, timeout=30):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def start_server(tmp_path, *args, env=None):
+    port = free_port()
+    corpus = tmp_path / "corpus"
+    if not corpus.exists():
+        corpus.mkdir()
+        shutil.copy(SEED, corpus / SEED.name)
+    environ = {**os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index"), **(env or {})}
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--port", str(port), *args],
+                               env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError("server exited early:\n" + process.stdout.read())
+        try:
+            if http("GET", base + "/api/health", timeout=2)[0] == 200:
+                return process, base
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("server did not answer /api/health in time")
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return process.stdout.read()
+
+
+def test_server_answers_over_http_and_stops_cleanly(tmp_path):
+    process, base = start_server(tmp_path)
+    try:
+        status, health = http("GET", base + "/api/health")
+        assert status == 200 and health["articles"] == 1 and health["passages"] > 10
+        status, body = http("POST", base + "/api/ask", {"question": "How many Russians visited Turkey as tourists?"})
+        assert status == 200
+        assert "seven million" in body["results"][0]["answer"]
+        status, body = http("POST", base + "/api/ask", {"question": ""})
+        assert status == 400 and body["error"]["code"] == "missing_question"
+        with urllib.request.urlopen(base + "/api/health") as response:
+            assert response.headers["Server"] == "qa", "served by waitress, not the Flask development server"
+    finally:
+        output = stop(process)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert (tmp_path / "index" / "vectors.faiss").exists()
+
+
+def test_cli_ask_and_index(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    env = {**os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index")}
+    run = [sys.executable, str(ROOT / "run.py")]
+    indexed = subprocess.run(run + ["index"], env=env, capture_output=True, text=True, timeout=300)
+    assert indexed.returncode == 0, indexed.stderr
+    report = json.loads(indexed.stdout.strip().splitlines()[-1])
+    assert report["added"] == 1 and report["articles"] == 1
+    asked = subprocess.run(run + ["ask", "What did Ankara buy from Russia for air defense?", "-k", "2"],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.startswith("1. [")
+    assert "S-400" in asked.stdout
+    bad = subprocess.run(run + ["ask", "   "], env=env, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == "error: a non-empty question is required"

@@ -1,0 +1,73 @@
+"""Retrieval on the seed article: hybrid ranking, answer sentences, de-duplication, quality floor."""
+
+import json
+
+import pytest
+
+from qa import evaluation
+from qa.errors import BadInput
+from qa.search import RankingConfig, Searcher
+
+from conftest import SEED_QUESTIONS
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("What air defense system did Turkey purchase?", "S-400"),
+    ("How much was Turkish-Russian trade worth?", "$38 billion"),
+    ("Which country did Russia invade in 2008?", "invading Georgia"),
+    ("Who leads Russia and Turkey?", "Vladimir Putin"),
+])
+def test_answer_sentence_is_picked(seed_service, question, expected):
+    top = seed_service.ask(question, 3)["results"][0]
+    assert expected in top["answer"]
+    assert top["answer"] in top["text"]
+
+
+def test_results_are_sorted_and_not_repeated(seed_service):
+    results = seed_service.ask("NATO", 10)["results"]
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    shown = [(r["start"], r["end"]) for r in results]
+    for r in results:  # no answer sentence is already visible inside a better-ranked passage
+        better = [s for s in shown[:r["rank"] - 1]]
+        assert not any(a <= r["answer_start"] and r["answer_end"] <= b for a, b in better)
+
+
+def test_dense_and_lexical_both_contribute(seed_service):
+    def top(fusion, question):
+        searcher = Searcher(seed_service.store, seed_service.index, seed_service.embedder,
+                            RankingConfig(fusion=fusion))
+        return searcher.search(question, 1)[0].passage.text
+    # Only the words match: "S-400" means nothing to the embedding model.
+    assert "S-400" in top("lexical", "S-400")
+    # Only the meaning matches: no content word of the question is in the answer passage.
+    assert "nuclear reactors" in top("dense", "Which country constructs atomic power stations for Ankara?")
+
+
+def test_question_with_no_matching_words_still_gets_dense_results(seed_service):
+    results = seed_service.ask("zzzz qqqq", 3)["results"]
+    assert len(results) == 3
+
+
+def test_seed_question_set_quality_floor(seed_service):
+    questions = evaluation.load_questions(SEED_QUESTIONS)
+    assert len(questions) >= 30
+    figures = evaluation._score_questions(seed_service, questions)
+    assert figures["hit@1"] >= 0.5
+    assert figures["hit@3"] >= 0.8
+    assert figures["avg_passage_chars"] < 500
+
+
+@pytest.mark.parametrize("line,fragment", [
+    ("{not json", "not valid JSON"),
+    ('{"question": "q"}', "expected"),
+    ('{"question": "", "evidence": ["x"]}', "expected"),
+    ('{"question": "q", "evidence": []}', "expected"),
+    ('["q", "e"]', "expected"),
+])
+def test_question_set_errors_name_file_and_line(tmp_path, line, fragment):
+    path = tmp_path / "set.jsonl"
+    path.write_text(json.dumps({"question": "fine", "evidence": ["ok"]}) + "\n" + line + "\n")
+    with pytest.raises(BadInput) as err:
+        evaluation.load_questions(path)
+    assert f"{path}:2:" in err.value.message and fragment in err.value.message

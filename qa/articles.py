@@ -74,7 +74,10 @@ def check_id(article_id: str) -> str:
 def from_fields(text: str, title: str | None = None, author: str | None = None,
                 date_: str | None = None, source: str | None = None,
                 article_id: str | None = None) -> Article:
-    """An article from API fields; metadata missing from the fields is read from the text's header."""
+    """An article from API fields; metadata missing from the fields is read from the text's header.
+
+    Without ``article_id`` the id is left empty for the service to choose.
+    """
     if not isinstance(text, str) or not text.strip():
         raise BadInput("empty_text", "article text is empty")
     for name, value in (("title", title), ("author", author), ("date", date_),
@@ -84,7 +87,7 @@ def from_fields(text: str, title: str | None = None, author: str | None = None,
     draft = parse_text(text)
     final_title = _clean_field(title) or draft.title
     return Article(
-        id=check_id(article_id) if article_id else slugify(final_title),
+        id=check_id(article_id) if article_id else "",  # the service picks a free id from the title
         title=final_title,
         text=draft.text,
         author=_clean_field(author) or draft.author,
@@ -123,6 +126,15 @@ def read_file(path: Path, article_id: str | None = None) -> Article:
     """Read an article file; its id defaults to the file name's slug."""
     path = Path(path)
     return from_bytes(path.read_bytes(), path.name, article_id or slugify(path.stem))
+
+
+def article_files(folder: Path) -> list[Path]:
+    """Article files under ``folder`` by supported suffix, skipping hidden files and folders."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
 
 
 # --- text analysis -----------------------------------------------------------
@@ -294,6 +306,25 @@ def _source_from(extra: str, header_lines: list[str]) -> str | None:
         return None
     periodicals = [name for is_periodical, name in candidates if is_periodical]
     return periodicals[0] if periodicals else candidates[0][1]
+
+
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z-]{2,}(?:\s[A-Z][A-Za-z-]{2,})?)", re.MULTILINE)
+
+
+def topics(text: str) -> list[str]:
+    """Names the text mentions most (capitalized words not opening a sentence), most frequent first."""
+    counts: dict[str, int] = {}
+    for match in _PROPER.finditer(text):
+        name = match.group(1)
+        if name.lower() not in _COMMON_CAPITALS:
+            counts[name] = counts.get(name, 0) + 1
+    return [name for name, count in sorted(counts.items(), key=lambda kv: -kv[1]) if count >= 2]
+
+
+_COMMON_CAPITALS = {"the", "this", "that", "these", "those", "but", "and", "however", "while", "after", "before",
+                    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                    "november", "december", "news", "analysis", "privacy", "policy"}
 
 
 # --- dates -------------------------------------------------------------------

@@ -3,8 +3,9 @@
 A passage is a few consecutive sentences of one article, cut only at sentence
 boundaries and kept under the embedding model's token limit. Windows overlap
 so that an answer that straddles two sentences is whole in at least one
-passage. The header block (title, byline, date) is chunked on its own so it
-never blurs into the first paragraph.
+passage. The header block (title, byline, date) is chunked on its own, a line
+to a "sentence", so it never blurs into the first paragraph and a byline
+such as "Vol. 49, No. 9" is not cut at its full stops.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from qa.sentences import Span, split_sentences
+from qa.sentences import Span, split_lines, split_sentences
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,10 @@ def chunk(text: str, body_start: int = 0, config: ChunkingConfig = ChunkingConfi
           token_len: Callable[[str], int] = _approx_tokens) -> list[Passage]:
     """Split ``text`` into passages; an article with no sentences gives an empty list."""
     passages: list[Passage] = []
-    for lo, hi in ((0, body_start), (body_start, len(text))):
+    for lo, hi, split in ((0, body_start, split_lines), (body_start, len(text), split_sentences)):
         if hi <= lo:
             continue
-        sentences = [piece for span in split_sentences(text, lo, hi)
+        sentences = [piece for span in split(text, lo, hi)
                      for piece in _fit(text, span, config.max_tokens, token_len)]
         for window in _windows(text, sentences, config, token_len):
             passages.append(Passage(len(passages), window[0][0], window[-1][1], tuple(window)))

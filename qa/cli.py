@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 import logging
 import signal
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import QAError
+from qa.search import FUSIONS
 
 log = logging.getLogger("qa")
 
@@ -39,14 +41,57 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=5, help="how many passages (1-50)")
     ask.add_argument("--json", action="store_true", help="print the API's JSON")
 
+    add = sub.add_parser("add", parents=[common], help="add (or replace) articles from files or folders")
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".txt, .md, .html or .pdf files, or folders")
+    add.add_argument("--id", dest="article_id", help="article id (one file only; default: the file name)")
+
+    remove = sub.add_parser("remove", parents=[common], help="remove an article by id")
+    remove.add_argument("article_id", metavar="ID")
+
     index = sub.add_parser("index", parents=[common], help="sync corpus/ into the index")
     index.add_argument("--rebuild", action="store_true",
                        help="re-embed every stored article with --model (after changing models)")
 
-    evaluate = sub.add_parser("eval", parents=[common], help="measure answer quality on a question set")
-    evaluate.add_argument("path", type=Path, help="a JSONL question set")
+    evaluate = sub.add_parser("eval", parents=[common],
+                              help="measure answer quality: a JSONL question set, a BEIR folder or a SQuAD file")
+    evaluate.add_argument("path", type=Path, help="JSONL question set, BEIR folder, or SQuAD v1.1 .json")
+    evaluate.add_argument("--split", default="test", help="BEIR qrels split (default test)")
     evaluate.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    evaluate.add_argument("--work-dir", type=Path,
+                          help="keep the throw-away index here and reuse it next time (default: a temp folder)")
+    _ranking_options(evaluate)
     return parser
+
+
+def _ranking_options(parser: argparse.ArgumentParser) -> None:
+    """Ranking and chunking knobs, for ablations; defaults are the product's."""
+    group = parser.add_argument_group("ranking (defaults are the product's)")
+    group.add_argument("--fusion", choices=FUSIONS)
+    group.add_argument("--alpha", type=float, help="weight of the dense score in convex fusion")
+    group.add_argument("--rrf-k", type=int)
+    group.add_argument("--sentence-weight", type=float, help="weight of the best sentence in re-ranking")
+    group.add_argument("--answer-overlap", type=float, help="weight of shared words when picking the answer")
+    group.add_argument("--no-dedupe", dest="dedupe", action="store_false", default=None)
+    group.add_argument("--window", type=int, help="sentences per passage")
+    group.add_argument("--stride", type=int, help="sentences between passage starts")
+    group.add_argument("--no-title", dest="embed_title", action="store_false", default=None,
+                       help="embed passages without their article title")
+
+
+def _service_options(args) -> dict:
+    from qa.chunking import ChunkingConfig
+    from qa.search import RankingConfig
+
+    ranking = {name: getattr(args, name) for name in ("fusion", "alpha", "rrf_k", "sentence_weight",
+                                                     "answer_overlap", "dedupe")
+               if getattr(args, name, None) is not None}
+    options: dict = {"ranking": replace(RankingConfig(), **ranking)}
+    if args.window or args.stride:
+        base = ChunkingConfig()
+        options["chunking"] = ChunkingConfig(size=args.window or base.size, stride=args.stride or base.stride)
+    if args.embed_title is not None:
+        options["embed_title"] = args.embed_title
+    return options
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +99,8 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=argparse.SUPPRESS, help="port (env QA_PORT, default 8000)")
     parser.add_argument("--threads", type=int, default=argparse.SUPPRESS,
                         help="server threads (env QA_THREADS, default 8)")
+    parser.add_argument("--token", dest="api_token", default=argparse.SUPPRESS,
+                        help="API token that writes must present as a Bearer token (env QA_API_TOKEN)")
 
 
 def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
@@ -62,7 +109,8 @@ def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
     for noisy in ("faiss", "sentence_transformers", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env(base_dir).with_(
-        **{name: getattr(args, name, None) for name in ("model", "corpus_dir", "index_dir", "host", "port", "threads")})
+        **{name: getattr(args, name, None)
+           for name in ("model", "corpus_dir", "index_dir", "host", "port", "threads", "api_token")})
     command = args.command or "serve"
     try:
         return COMMANDS[command](args, settings)
@@ -128,8 +176,50 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_add(args, settings: Settings) -> int:
+    from qa import articles
+
+    files = [f for path in args.paths for f in _article_paths(path)]
+    if args.article_id and len(files) != 1:
+        raise QAError("invalid_id", "--id names one article; give exactly one file with it")
+    loaded, failed = [], 0
+    for path in files:
+        try:
+            loaded.append(articles.read_file(path, args.article_id))
+        except (QAError, OSError) as exc:
+            failed += 1
+            print(f"error: {path}: {getattr(exc, 'message', exc)}", file=sys.stderr)
+    service = _service(settings)
+    try:
+        for result in service.add_many(loaded, progress=True):
+            print(json.dumps(result.as_dict()))
+    finally:
+        service.close()
+    return 1 if failed else 0
+
+
+def _article_paths(path: Path) -> list[Path]:
+    from qa.articles import article_files
+
+    if path.is_dir():
+        return article_files(path)
+    if not path.exists():
+        raise QAError("not_found", f"{path}: no such file or folder")
+    return [path]
+
+
+def cmd_remove(args, settings: Settings) -> int:
+    service = _service(settings)
+    try:
+        removed = service.remove(args.article_id)
+    finally:
+        service.close()
+    print(json.dumps({"id": args.article_id, "status": "removed", "passages": removed}))
+    return 0
+
+
 def cmd_index(args, settings: Settings) -> int:
-    service = _service(settings, allow_model_change=args.rebuild)
+    service = _service(settings, allow_rebuild=args.rebuild)
     try:
         if args.rebuild:
             print(f"re-embedded {service.rebuild(progress=True)} articles with {settings.model}")
@@ -143,11 +233,13 @@ def cmd_index(args, settings: Settings) -> int:
 def cmd_eval(args, settings: Settings) -> int:
     from qa import evaluation
 
-    figures = evaluation.run(args.path, settings)
+    figures = evaluation.run(args.path, settings, split=args.split, service_options=_service_options(args),
+                             work_dir=args.work_dir)
     print(evaluation.format_table(figures))
     if args.json:
         print(json.dumps(figures))
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "ask": cmd_ask, "index": cmd_index, "eval": cmd_eval}
+COMMANDS = {"serve": cmd_serve, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
+            "eval": cmd_eval}

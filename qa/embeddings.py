@@ -12,6 +12,7 @@ question, and repeated questions come from a cache.
 
 from __future__ import annotations
 
+import copy
 import os
 import queue
 import threading
@@ -63,11 +64,13 @@ class Embedder:
     def __init__(self, spec: str = DEFAULT_MODEL, batch_size: int = 32, cache_size: int = 4096):
         self.spec = spec
         self.model = load_model(spec)
-        self.tokenizer = self.model.tokenizer
         self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
                        else self.model.get_sentence_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.batch_size = batch_size
+        self._passage_tokenizer = copy.deepcopy(self.model.tokenizer)
+        self._passage_lock = threading.Lock()
+        self._query_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -79,26 +82,38 @@ class Embedder:
 
     def token_len(self, text: str) -> int:
         """Word pieces in ``text`` (without the two special tokens)."""
-        return len(self.tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+        with self._passage_lock:
+            return len(self._passage_tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
 
-    def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]],
-                        show_progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]]
+                        ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit passage vectors ``(n, dim)`` and, per passage, unit sentence vectors ``(m_i, dim)``.
 
         ``sentence_spans[i]`` are character spans of the sentences inside ``texts[i]``.
+        Passages have their own tokenizer and lock, so indexing never blocks the
+        question encoder (fast tokenizers must not be shared between threads).
         """
-        if not texts:
-            return np.zeros((0, self.dim), np.float32), []
-        outputs = self.model.encode(texts, output_value=None, batch_size=self.batch_size,
-                                    show_progress_bar=show_progress)
-        offsets = self.tokenizer(texts, return_offsets_mapping=True, truncation=True,
-                                 max_length=self.max_tokens)["offset_mapping"]
-        passage_vecs = np.stack([o["sentence_embedding"].float().numpy() for o in outputs])
-        sentence_vecs = [
-            _pool_spans(out["token_embeddings"].float().numpy(), out["attention_mask"].numpy(),
-                        np.asarray(offs, dtype=np.int64), spans, fallback=vec)
-            for out, offs, spans, vec in zip(outputs, offsets, sentence_spans, passage_vecs)
-        ]
+        import torch
+
+        passage_vecs = np.zeros((len(texts), self.dim), np.float32)
+        sentence_vecs: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
+        with self._passage_lock:
+            for lo in range(0, len(order), self.batch_size):
+                batch = order[lo:lo + self.batch_size]
+                features = self._passage_tokenizer([texts[i] for i in batch], padding=True, truncation=True,
+                                                   max_length=self.max_tokens, return_tensors="pt",
+                                                   return_offsets_mapping=True)
+                offsets = features.pop("offset_mapping").numpy()
+                with torch.inference_mode():
+                    out = self.model(dict(features))
+                tokens = out["token_embeddings"].float().numpy()
+                mask = features["attention_mask"].numpy()
+                pooled = out["sentence_embedding"].float().numpy()
+                for row, i in enumerate(batch):
+                    passage_vecs[i] = pooled[row]
+                    sentence_vecs[i] = _pool_spans(tokens[row], mask[row], offsets[row], sentence_spans[i],
+                                                   fallback=pooled[row])
         return _unit(passage_vecs), sentence_vecs
 
     # --- questions ------------------------------------------------------------
@@ -114,16 +129,27 @@ class Embedder:
         self._ensure_worker()
         self._queue.put((text, future))
         vector = future.result()
-        with self._cache_lock:
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        self._remember([text], [vector])
         return vector
+
+    def _remember(self, texts: list[str], vectors) -> None:
+        with self._cache_lock:
+            for text, vector in zip(texts, vectors):
+                self._cache[text] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def warm(self, texts: list[str]) -> None:
+        """Encode many questions in large batches ahead of asking them one by one."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        for lo in range(0, len(todo), 256):
+            self._remember(todo[lo:lo + 256], self.encode_queries(todo[lo:lo + 256]))
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for many questions in the calling thread (evaluation, benchmarks)."""
-        vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                 show_progress_bar=False)
+        with self._query_lock:
+            vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                     show_progress_bar=False)
         return _unit(np.asarray(vecs, dtype=np.float32))
 
     def _ensure_worker(self) -> None:

@@ -7,6 +7,7 @@ this module only turns a question into an FTS5 query and words into stems.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from nltk.stem.porter import PorterStemmer
@@ -27,7 +28,9 @@ s t d ll m re ve y also does did many much according
 """.split())
 
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
-_stemmer = PorterStemmer()
+_FTS_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# Martin Porter's own variant matches the stems SQLite's porter tokenizer stores.
+_stemmer = PorterStemmer(mode=PorterStemmer.MARTIN_EXTENSIONS)
 
 
 def words(text: str) -> list[str]:
@@ -47,8 +50,11 @@ def stem(word: str) -> str:
     return _stemmer.stem(word)
 
 
-def stems(text: str) -> set[str]:
-    return {stem(w) for w in content_words(text)}
+def terms(text: str) -> list[str]:
+    """Content words as FTS5 stores them (unicode61 folding, then Porter stems), without repeats."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", " ".join(content_words(text)))
+                     if not unicodedata.combining(c))
+    return list(dict.fromkeys(stem(t) for t in _FTS_TOKEN.findall(folded)))
 
 
 def fts_query(question: str) -> str | None:

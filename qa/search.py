@@ -18,6 +18,7 @@ from qa.embeddings import Embedder
 from qa.store import Store, StoredPassage
 
 FUSIONS = ("convex", "rrf", "dense", "lexical")
+LEXICAL_NORMS = ("idf", "max")
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,10 @@ class RankingConfig:
     fusion: str = "convex"        # convex | rrf | dense | lexical
     alpha: float = 0.5            # weight of the dense score in convex fusion
     rrf_k: int = 60
+    lexical_norm: str = "idf"     # idf: BM25 / the question's idf sum; max: BM25 / the best BM25
     candidates: int = 100         # taken from each retriever
     rerank_depth: int = 30        # fused candidates re-ranked by their best sentence
-    sentence_weight: float = 0.0  # weight of the best sentence's similarity in re-ranking
+    sentence_weight: float = 0.5  # weight of the best sentence's similarity in re-ranking
     title_weight: float = 1.0     # BM25 weight of the title column (the body's is 1)
     answer_overlap: float = 0.3   # weight of shared words when picking the answer sentence
     dedupe: bool = True           # drop passages whose answer is already shown by a better one
@@ -37,6 +39,8 @@ class RankingConfig:
     def __post_init__(self):
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
+        if self.lexical_norm not in LEXICAL_NORMS:
+            raise ValueError(f"lexical_norm must be one of {', '.join(LEXICAL_NORMS)}")
 
 
 @dataclass(frozen=True)
@@ -61,29 +65,38 @@ class Searcher:
         """The ``k`` best passages for ``question``, best first."""
         cfg = self.config
         depth = max(cfg.candidates, 2 * k)
-        match = lexical.fts_query(question)
-        lexical_job = (self._pool.submit(self.store.lexical, match, depth, (cfg.title_weight, 1.0))
-                       if match and cfg.fusion != "dense" else None)
+        lexical_job = self._pool.submit(self._lexical, question, depth)
         qvec = self.embedder.encode_query(question)
         dense = self._dense(qvec, depth) if cfg.fusion != "lexical" else {}
-        bm25 = dict(lexical_job.result()) if lexical_job else {}
+        bm25, idf = lexical_job.result()
         fused = self._fuse(qvec, dense, bm25)
         if not fused:
             return []
         order = sorted(fused, key=fused.get, reverse=True)[:max(cfg.rerank_depth, 2 * k)]
         passages = self.store.passages(order)
-        question_stems = lexical.stems(question)
         hits = []
         for pid in order:
             passage = passages.get(pid)
             if passage is None:  # removed since the index was searched
                 continue
             sims = passage.sentence_vectors @ qvec
-            best = int(np.argmax(sims + cfg.answer_overlap * _overlaps(passage, question_stems)))
+            best = int(np.argmax(sims + cfg.answer_overlap * _coverage(passage, idf)))
             score = fused[pid] + cfg.sentence_weight * float(sims.max())
             hits.append(Hit(passage, score, passage.sentences[best]))
         hits.sort(key=lambda h: h.score, reverse=True)
         return _dedupe(hits, k) if cfg.dedupe else hits[:k]
+
+    def _lexical(self, question: str, depth: int) -> tuple[dict[int, float], dict[str, float]]:
+        """Normalized BM25 candidates and the question terms' idf (in a worker, while the question is encoded)."""
+        idf = self.store.idf(lexical.terms(question))
+        match = lexical.fts_query(question)
+        if not match or self.config.fusion == "dense":
+            return {}, idf
+        scores = dict(self.store.lexical(match, depth, (self.config.title_weight, 1.0)))
+        if self.config.lexical_norm == "max" or self.config.fusion != "convex":
+            return _max_normalized(scores), idf
+        scale = sum(idf.values())
+        return ({pid: s / scale for pid, s in scores.items()} if scale > 0 else {}), idf
 
     def _dense(self, qvec: np.ndarray, depth: int) -> dict[int, float]:
         scores, ids = self.index.search(qvec, depth)
@@ -94,7 +107,7 @@ class Searcher:
         if cfg.fusion == "dense":
             return dense
         if cfg.fusion == "lexical":
-            return _max_normalized(bm25)
+            return bm25
         if cfg.fusion == "rrf":
             fused: dict[int, float] = {}
             for ranking in (dense, bm25):
@@ -106,8 +119,7 @@ class Searcher:
         if missing:
             found, vectors = self.store.vectors(missing)
             dense = {**dense, **dict(zip(found.tolist(), (vectors @ qvec).tolist()))}
-        lex = _max_normalized(bm25)
-        return {pid: cfg.alpha * sim + (1 - cfg.alpha) * lex.get(pid, 0.0) for pid, sim in dense.items()}
+        return {pid: cfg.alpha * sim + (1 - cfg.alpha) * bm25.get(pid, 0.0) for pid, sim in dense.items()}
 
 
 def _max_normalized(scores: dict[int, float]) -> dict[int, float]:
@@ -115,11 +127,12 @@ def _max_normalized(scores: dict[int, float]) -> dict[int, float]:
     return {pid: s / top for pid, s in scores.items()} if top > 0 else {}
 
 
-def _overlaps(passage: StoredPassage, question_stems: set[str]) -> np.ndarray:
-    """Share of the question's content stems found in each sentence."""
-    if not question_stems:
+def _coverage(passage: StoredPassage, idf: dict[str, float]) -> np.ndarray:
+    """Share of the question's idf mass that each sentence contains: rare shared words count most."""
+    total = sum(idf.values())
+    if total <= 0:
         return np.zeros(len(passage.sentences), np.float32)
-    return np.array([len(question_stems & lexical.stems(passage.text[a:b])) / len(question_stems)
+    return np.array([sum(idf.get(t, 0.0) for t in lexical.terms(passage.text[a:b])) / total
                      for a, b in passage.sentences], dtype=np.float32)
 
 

@@ -30,6 +30,7 @@ _ABBREVIATIONS = {
 # ones of the same length so that offsets stay valid.
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 _LINE = re.compile(r"[^\n]+")
+_WORDY = re.compile(r"[^\W_]")  # a "sentence" of punctuation alone is not one
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +49,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     """Return ``(start, end)`` character spans of the sentences in ``text[start:end]``.
 
     Spans are absolute offsets into ``text``, trimmed of surrounding white
-    space, in order, and never overlap. Line breaks always end a sentence.
+    space, in order, and never overlap. Line breaks always end a sentence;
+    a span with no letter or digit is not a sentence.
     """
     end = len(text) if end is None else end
     tokenizer = _tokenizer()
@@ -59,8 +61,18 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
             continue
         for a, b in tokenizer.span_tokenize(line_text):
             a, b = _trim(line_text, a, b)
-            if b > a:
+            if _WORDY.search(line_text, a, b):
                 spans.append((line.start() + a, line.start() + b))
+    return spans
+
+
+def split_lines(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Spans of the non-blank lines of ``text[start:end]``, trimmed: the units of a header block."""
+    spans = []
+    for line in _LINE.finditer(text, start, len(text) if end is None else end):
+        a, b = _trim(text, line.start(), line.end())
+        if _WORDY.search(text, a, b):
+            spans.append((a, b))
     return spans
 
 

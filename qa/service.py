@@ -24,7 +24,7 @@ from qa.chunking import ChunkingConfig, Passage, chunk
 from qa.config import Settings
 from qa.embeddings import Embedder, resolve_model
 from qa.errors import BadInput, Conflict, NotFound, QAError
-from qa.search import RankingConfig, Searcher
+from qa.search import Hit, RankingConfig, Searcher
 from qa.store import CorpusFile, Store
 
 log = logging.getLogger("qa")
@@ -72,14 +72,14 @@ class QAService:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
                  ranking: RankingConfig = RankingConfig(), chunking: ChunkingConfig = ChunkingConfig(),
-                 embed_title: bool = True, allow_model_change: bool = False):
+                 embed_title: bool = True, allow_rebuild: bool = False):
         self.settings = settings
         self.embedder = embedder or Embedder(settings.model)
         self.chunking = chunking
         self.embed_title = embed_title
         self.store = Store(settings.db_path)
-        self._model_changed = self._check_model(allow_model_change)
-        self.index = LockedIndex(FaissIndex(self.embedder.dim) if self._model_changed else self._open_index())
+        self._needs_rebuild = self._check_build(allow_rebuild)
+        self.index = LockedIndex(FaissIndex(self.embedder.dim) if self._needs_rebuild else self._open_index())
         self.searcher = Searcher(self.store, self.index, self.embedder, ranking)
         self._write_lock = threading.RLock()
         self._dirty = threading.Event()
@@ -98,7 +98,7 @@ class QAService:
         question = self.check_question(question)
         k = check_k(k)
         started = time.perf_counter()
-        hits = self.searcher.search(question, k)
+        hits = self.search(question, k)
         results = []
         for rank, hit in enumerate(hits, 1):
             p = hit.passage
@@ -116,6 +116,10 @@ class QAService:
             })
         took_ms = round((time.perf_counter() - started) * 1000, 1)
         return {"question": question, "took_ms": took_ms, "results": results}
+
+    def search(self, question: str, k: int) -> list[Hit]:
+        """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds)."""
+        return self.searcher.search(question, k)
 
     def check_question(self, question: object) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -164,7 +168,7 @@ class QAService:
         report = SyncReport(errors=[])
         with self._write_lock:
             known = self.store.corpus_files()
-            on_disk = {str(p.relative_to(root)): p for p in _article_files(root)}
+            on_disk = {str(p.relative_to(root)): p for p in articles_mod.article_files(root)}
             for rel in sorted(set(known) - set(on_disk)):
                 self.remove(known[rel].article_id)
                 report.removed += 1
@@ -206,7 +210,7 @@ class QAService:
         return results
 
     def _write_batch(self, items: list[_Item], force: bool) -> list[WriteResult]:
-        if self._model_changed and not force:
+        if self._needs_rebuild and not force:
             raise Conflict("model_mismatch", "the index holds another model's vectors; run the rebuild first")
         pending, results = [], {}
         for n, item in enumerate(items):
@@ -280,6 +284,12 @@ class QAService:
         return {"total": total, "offset": offset, "limit": limit,
                 "articles": self.store.articles(offset, limit)}
 
+    def examples(self, n: int = 3) -> list[str]:
+        """Example questions about what the corpus talks about most (for the web page)."""
+        rows = [self.store.article(r["id"]) for r in self.store.articles(0, 5)]
+        topics = articles_mod.topics(" ".join(row["text"] for row in rows if row))
+        return [f"What is said about {topic}?" for topic in topics[:n]]
+
     def stats(self) -> dict:
         n_articles, n_passages = self.store.counts()
         return {"status": "ok", "articles": n_articles, "passages": n_passages,
@@ -287,29 +297,35 @@ class QAService:
 
     # --- the vector index file ---------------------------------------------------
 
-    def _check_model(self, allow_change: bool) -> bool:
-        """Refuse to mix models; returns True when the stored vectors are another model's."""
-        built_with = self.store.get_meta("model")
-        mine = _model_identity(self.embedder.spec)
+    def _build_id(self) -> str:
+        """What the stored vectors depend on: the model and how passages are cut and embedded."""
+        c = self.chunking
+        return (f"{_model_identity(self.embedder.spec)} | window={c.size} stride={c.stride} "
+                f"max_chars={c.max_chars} max_tokens={c.max_tokens} title={int(self.embed_title)}")
+
+    def _check_build(self, allow_rebuild: bool) -> bool:
+        """Refuse to mix models or passage settings; True when the stored vectors need a rebuild."""
+        built_with = self.store.get_meta("build")
+        mine = self._build_id()
         if built_with is None or self.store.counts()[1] == 0:
-            self._set_model(mine)
+            self._set_build(mine)
             return False
         if built_with == mine:
             return False
-        if allow_change:
+        if allow_rebuild:
             return True
         if built_with.startswith(_REBUILDING):
-            detail = f"a re-embedding with {built_with[len(_REBUILDING):]!r} was interrupted"
+            detail = f"a rebuild for {built_with[len(_REBUILDING):]!r} was interrupted"
         else:
-            detail = f"it was built with model {built_with!r}, not {mine!r}"
+            detail = f"it was built with {built_with!r}, not {mine!r}"
         raise Conflict("model_mismatch",
-                       f"cannot use the index in {self.settings.index_dir}: {detail}. Use that model "
-                       f"(QA_MODEL or --model), or re-embed everything with "
+                       f"cannot use the index in {self.settings.index_dir}: {detail}. Use the same model "
+                       f"(QA_MODEL or --model) and settings, or re-embed everything with "
                        f"`python run.py index --rebuild --model {self.embedder.spec}`")
 
-    def _set_model(self, name: str) -> None:
+    def _set_build(self, build: str) -> None:
         with self.store.transaction() as conn:
-            self.store.set_meta(conn, "model", name)
+            self.store.set_meta(conn, "build", build)
             self.store.set_meta(conn, "dim", str(self.embedder.dim))
 
     def _open_index(self) -> FaissIndex:
@@ -339,7 +355,7 @@ class QAService:
         return index
 
     def rebuild(self, progress: bool = False) -> int:
-        """Re-embed every stored article with this service's model (after a model change).
+        """Re-embed every stored article with this service's model and settings (after a change).
 
         Articles are replaced batch by batch, each batch atomically; until the
         last one is done the index is marked as being rebuilt, so an
@@ -347,8 +363,8 @@ class QAService:
         mixing two models' vectors.
         """
         with self._write_lock:
-            mine = _model_identity(self.embedder.spec)
-            self._set_model(_REBUILDING + mine)
+            mine = self._build_id()
+            self._set_build(_REBUILDING + mine)
             rows = [self.store.article(row["id"]) for row in self.store.articles(0, 1 << 62)]
             items = [_Item(Article(r["id"], r["title"], r["text"], r["author"], r["date"], r["source"],
                                    r["body_start"]), r["origin"], r["path"],
@@ -356,8 +372,8 @@ class QAService:
                      for r in rows]
             self.index.remove(self.index.ids())
             self._write(items, progress, force=True)
-            self._set_model(mine)
-            self._model_changed = False
+            self._set_build(mine)
+            self._needs_rebuild = False
             return len(items)
 
     def save_index(self) -> None:
@@ -398,13 +414,6 @@ def _model_identity(spec: str) -> str:
     from qa.config import DEFAULT_MODEL
 
     return DEFAULT_MODEL if resolve_model(spec) == resolve_model(DEFAULT_MODEL) else spec
-
-
-def _article_files(root: Path) -> Iterator[Path]:
-    if not root.is_dir():
-        return iter(())
-    return (p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() in articles_mod.SUFFIXES
-            and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def _unique_id(slug: str, rel: str, taken: dict[str, str]) -> str:

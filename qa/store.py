@@ -10,6 +10,7 @@ survive a crash.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -55,6 +56,7 @@ CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     title, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, 'row');
 """
 
 
@@ -239,6 +241,16 @@ class Store:
             " WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, ?, ?) LIMIT ?",
             (*weights, match, *weights, limit))
         return [(r[0], r[1]) for r in rows]
+
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        """FTS5's BM25 idf of each stemmed term, over all passages (terms in no passage count as rarest)."""
+        if not terms:
+            return {}
+        total = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        counts = dict(self.conn.execute(
+            f"SELECT term, doc FROM passages_vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
+        return {t: max(1e-6, math.log((total - counts.get(t, 0) + 0.5) / (counts.get(t, 0) + 0.5)))
+                for t in terms}
 
     def passages(self, ids: list[int]) -> dict[int, StoredPassage]:
         """Passages with their text, sentences, sentence vectors and article metadata."""

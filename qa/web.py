@@ -1,20 +1,39 @@
 """The HTTP layer: a Flask app factory with thin routes over :class:`~qa.service.QAService`.
 
 Routes parse input and call the service; every error, expected or not,
-leaves through :func:`_error` as JSON ``{"error": {"code", "message"}}``.
+leaves as JSON ``{"error": {"code", "message"}}`` (the HTML pages show the
+same message in the page instead).
+
+Writes (adding and removing articles) are guarded: with an API token set they
+need ``Authorization: Bearer <token>``; without one the server accepts writes
+only when bound to a loopback address. A write whose ``Origin`` is another
+site is refused, so a web page cannot post articles through a visitor's browser.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from qa import articles
 from qa.errors import BadInput, QAError
 from qa.service import QAService
 
 log = logging.getLogger("qa.web")
+MAX_PAGE = 100
+
+
+class Unauthorized(QAError):
+    status = 401
+
+
+class Forbidden(QAError):
+    status = 403
 
 
 def create_app(service: QAService) -> Flask:
@@ -22,11 +41,15 @@ def create_app(service: QAService) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_upload_bytes
     app.json.sort_keys = False
+    app.json.ensure_ascii = False
     app.extensions["qa"] = service
 
     @app.errorhandler(QAError)
     def qa_error(exc: QAError):
-        return _error(exc.status, exc.code, exc.message)
+        response = _error(exc.status, exc.code, exc.message)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="qa"'
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -42,6 +65,8 @@ def create_app(service: QAService) -> Flask:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error(500, "internal_error", "the server hit an unexpected error; it has been logged")
 
+    # --- pages ---------------------------------------------------------------------
+
     @app.get("/")
     def home():
         question = request.args.get("q", "")
@@ -51,8 +76,33 @@ def create_app(service: QAService) -> Flask:
                 answer = service.ask(question, request.args.get("k", 5))
             except BadInput as exc:
                 error = exc.message
-        return render_template("index.html", question=question, answer=answer, error=error,
-                               stats=service.stats())
+        return _page(question=question, answer=answer, error=error)
+
+    @app.get("/articles/<article_id>")
+    def article_page(article_id: str):
+        """An article in full, with the passage ``start``..``end`` (from a result) marked."""
+        article = service.article(article_id)
+        text = article["text"]
+        start = request.args.get("start", type=int)
+        end = request.args.get("end", type=int)
+        if start is None or end is None or not 0 <= start < end <= len(text):
+            start = end = len(text)
+        return render_template("article.html", article=article, before=text[:start],
+                               marked=text[start:end], after=text[end:])
+
+    @app.post("/")
+    def add_from_form():
+        """The no-JavaScript add-article form: same checks as the API, result shown in the page."""
+        try:
+            _check_write(form_token=request.form.get("token"))
+            result = service.add(_article_from_request())
+            message = (f"“{result.id}” was already indexed; nothing changed." if result.status == "unchanged"
+                       else f"Article “{result.id}” {result.status}: {result.passages} passages, searchable now.")
+            return _page(added=message, status=201 if result.status == "added" else 200)
+        except QAError as exc:
+            return _page(add_error=exc.message, form=request.form, status=exc.status)
+
+    # --- API -----------------------------------------------------------------------
 
     @app.get("/api/health")
     def health():
@@ -65,7 +115,75 @@ def create_app(service: QAService) -> Flask:
             return jsonify(service.ask(body.get("question"), body.get("k", 5)))
         return jsonify(service.ask(request.args.get("q"), request.args.get("k", 5)))
 
+    @app.get("/api/articles")
+    def list_articles():
+        offset = _int_arg("offset", 0, 0, None)
+        limit = _int_arg("limit", 20, 1, MAX_PAGE)
+        return jsonify(service.articles(offset, limit))
+
+    @app.post("/api/articles")
+    def add_article():
+        _check_write()
+        result = service.add(_article_from_request())
+        return jsonify(result.as_dict()), 201 if result.status == "added" else 200
+
+    @app.get("/api/articles/<article_id>")
+    def get_article(article_id: str):
+        return jsonify(service.article(article_id))
+
+    @app.delete("/api/articles/<article_id>")
+    def delete_article(article_id: str):
+        _check_write()
+        return jsonify({"id": article_id, "status": "removed", "passages": service.remove(article_id)})
+
+    # --- helpers that need the service ----------------------------------------------------
+
+    def _page(status: int = 200, **context):
+        context.setdefault("question", "")
+        listing = service.articles(0, MAX_PAGE)
+        html = render_template("index.html", stats=service.stats(), articles=listing,
+                               examples=service.examples(), token_required=bool(service.settings.api_token),
+                               **context)
+        return html, status
+
+    def _check_write(form_token: str | None = None) -> None:
+        origin = request.headers.get("Origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+            raise Forbidden("cross_origin", f"writes from another site ({origin}) are refused")
+        token = service.settings.api_token
+        if token:
+            header = request.headers.get("Authorization", "")
+            given = header[7:].strip() if header.lower().startswith("bearer ") else (form_token or "")
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                raise Unauthorized("unauthorized", "this write needs 'Authorization: Bearer <token>' "
+                                                   "with the server's API token")
+        elif not _is_loopback(service.settings.host):
+            raise Forbidden("writes_disabled", "the server is reachable from other machines and has no API token: "
+                                               "set QA_API_TOKEN (or --token) to allow writes")
+
     return app
+
+
+def _article_from_request() -> articles.Article:
+    """An article from a JSON body or a multipart/form upload (a file, or pasted text)."""
+    fields = ("title", "author", "date", "source", "id")
+    if request.is_json:
+        body = _json_body()
+        values = {name: body.get(name) for name in fields}
+        return articles.from_fields(body.get("text"), values["title"], values["author"], values["date"],
+                                    values["source"], values["id"] or None)
+    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise BadInput("unsupported_media_type", "send JSON, or a multipart/form-data upload with a 'file' field",
+                       status=415)
+    form = {name: (request.form.get(name) or "").strip() or None for name in fields}
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return articles.from_bytes(upload.read(), upload.filename, form.pop("id"),
+                                   **{k: v for k, v in form.items()})
+    text = request.form.get("text")
+    if text is None or not text.strip():
+        raise BadInput("empty_text", "paste the article text or choose a file")
+    return articles.from_fields(text, form["title"], form["author"], form["date"], form["source"], form["id"])
 
 
 def _json_body() -> dict:
@@ -74,10 +192,32 @@ def _json_body() -> dict:
         raise BadInput("unsupported_media_type", "send JSON with 'Content-Type: application/json'", status=415)
     body = request.get_json(silent=True)
     if body is None:
-        raise BadInput("malformed_json", "request body is not valid JSON")
+        raise BadInput("malformed_json", "request body is not valid JSON (UTF-8)")
     if not isinstance(body, dict):
         raise BadInput("malformed_json", "request body must be a JSON object")
     return body
+
+
+def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadInput(f"invalid_{name}", f"{name} must be a whole number") from None
+    if value < low or (high is not None and value > high):
+        raise BadInput(f"invalid_{name}", f"{name} must be from {low}" + (f" to {high}" if high else " up"))
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _error(status: int, code: str, message: str):

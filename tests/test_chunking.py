@@ -4,7 +4,7 @@ import pytest
 
 from qa import articles
 from qa.chunking import ChunkingConfig, chunk
-from qa.sentences import split_sentences
+from qa.sentences import split_lines, split_sentences
 
 from conftest import SEED
 
@@ -33,7 +33,7 @@ def seed():
 def test_passages_are_whole_sentences_with_true_offsets(seed, embedder):
     config = ChunkingConfig()
     passages = chunk(seed.text, seed.body_start, config, embedder.token_len)
-    sentence_spans = set(split_sentences(seed.text, 0, seed.body_start)) | set(
+    sentence_spans = set(split_lines(seed.text, 0, seed.body_start)) | set(
         split_sentences(seed.text, seed.body_start))
     starts = {a for a, _ in sentence_spans}
     ends = {b for _, b in sentence_spans}

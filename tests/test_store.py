@@ -85,7 +85,7 @@ def test_index_refuses_another_model(make_service, tmp_path, embedder):
     service.sync()
     service.close()
     with service.store.transaction() as conn:
-        service.store.set_meta(conn, "model", "some-other-model")
+        service.store.set_meta(conn, "build", "some-other-model | window=3")
     with pytest.raises(Conflict) as err:
         QAService(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"), embedder=embedder)
     assert "some-other-model" in err.value.message and "--rebuild" in err.value.message

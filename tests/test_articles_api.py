@@ -1,0 +1,274 @@
+"""Adding, replacing, listing and removing articles over HTTP: formats, guards and errors."""
+
+import zlib
+
+import pytest
+
+from qa.config import Settings
+from qa.service import QAService
+from qa.web import create_app
+
+BRIDGE = {"title": "Bridge Reopens", "author": "Sam Lee", "date": "2024-03-01", "source": "City News",
+          "text": "The old Kelvin bridge over the river reopened on Friday after two years of repairs. "
+                  "Traffic is expected to return to normal within a week, the mayor said."}
+
+
+@pytest.fixture
+def service(make_service):
+    service = make_service()
+    service.sync()
+    return service
+
+
+@pytest.fixture
+def client(service):
+    app = create_app(service)
+    return app.test_client()
+
+
+def counts(service):
+    store = service.store
+    fts = store.conn.execute("SELECT COUNT(*) FROM passages_fts").fetchone()[0]
+    articles, passages = store.counts()
+    return {"articles": articles, "passages": passages, "fts": fts, "vectors": len(service.index)}
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] == code
+
+
+def minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with ``text`` in Helvetica, built by hand (offsets computed)."""
+    stream = zlib.compress(f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode())
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def test_add_json_is_searchable_at_once(client, service):
+    before = counts(service)
+    response = client.post("/api/articles", json=BRIDGE)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body == {"id": "bridge-reopens", "status": "added", "passages": body["passages"]}
+    assert body["passages"] >= 1
+    after = counts(service)
+    assert after["articles"] == before["articles"] + 1
+    assert after["passages"] == after["fts"] == after["vectors"] == before["passages"] + body["passages"]
+    top = client.post("/api/ask", json={"question": "When did the Kelvin bridge reopen?"}).get_json()["results"][0]
+    assert top["article"]["id"] == "bridge-reopens"
+    assert "reopened on Friday" in top["answer"]
+    assert top["article"]["author"] == "Sam Lee"
+
+
+def test_identical_add_is_a_no_op_without_embedding(client, service, embedder, monkeypatch):
+    client.post("/api/articles", json=BRIDGE)
+    before = counts(service)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("embedded again")
+    monkeypatch.setattr(embedder, "encode_passages", refuse)
+    response = client.post("/api/articles", json=BRIDGE)
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "unchanged"
+    response = client.post("/api/articles", json={**BRIDGE, "id": "bridge-reopens"})
+    assert response.get_json()["status"] == "unchanged"
+    assert counts(service) == before
+
+
+def test_same_title_different_text_gets_its_own_id(client):
+    first = client.post("/api/articles", json=BRIDGE).get_json()
+    second = client.post("/api/articles", json={**BRIDGE, "text": "A second story with the same headline. "
+                                                                  "It is about a different bridge entirely."})
+    assert second.status_code == 201
+    assert second.get_json()["id"] == first["id"] + "-2"
+
+
+def test_replace_leaves_no_old_passage_anywhere(client, service):
+    client.post("/api/articles", json={**BRIDGE, "id": "bridge"})
+    old_ids = {r[0] for r in service.store.conn.execute("SELECT id FROM passages WHERE article_id = 'bridge'")}
+    response = client.post("/api/articles", json={"id": "bridge", "title": "Ferry Returns",
+                                                  "text": "The harbour ferry returned to service on Monday. "
+                                                          "Commuters welcomed the shorter crossing."})
+    assert response.status_code == 200 and response.get_json()["status"] == "replaced"
+    assert not old_ids & set(service.index.ids().tolist()), "old vectors still in FAISS"
+    fts = {r[0] for r in service.store.conn.execute("SELECT rowid FROM passages_fts")}
+    assert not old_ids & fts, "old rows still in the lexical index"
+    c = counts(service)
+    assert c["passages"] == c["fts"] == c["vectors"]
+    for question in ("Kelvin bridge reopened repairs", "When did the bridge reopen?"):
+        for r in client.get("/api/ask", query_string={"q": question, "k": 10}).get_json()["results"]:
+            assert "Kelvin" not in r["text"]
+    assert client.get("/api/articles/bridge").get_json()["title"] == "Ferry Returns"
+
+
+def test_delete_removes_everywhere(client, service):
+    client.post("/api/articles", json={**BRIDGE, "id": "bridge"})
+    before = counts(service)
+    response = client.delete("/api/articles/bridge")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "removed"
+    after = counts(service)
+    assert after["articles"] == before["articles"] - 1
+    assert after["passages"] == after["fts"] == after["vectors"] < before["passages"]
+    for r in client.get("/api/ask", query_string={"q": "Kelvin bridge reopened", "k": 10}).get_json()["results"]:
+        assert r["article"]["id"] != "bridge"
+    assert_error(client.delete("/api/articles/bridge"), 404, "article_not_found")
+    assert_error(client.get("/api/articles/bridge"), 404, "article_not_found")
+
+
+def test_list_and_read(client):
+    for n in range(3):
+        client.post("/api/articles", json={"title": f"Note {n}", "text": f"This is note number {n}. It is short."})
+    page = client.get("/api/articles?offset=1&limit=2").get_json()
+    assert page["total"] == 4 and page["offset"] == 1 and page["limit"] == 2
+    assert len(page["articles"]) == 2
+    assert {"id", "title", "author", "date", "source", "passages"} <= set(page["articles"][0])
+    one = client.get("/api/articles/turkish-russian-partnership").get_json()
+    assert one["title"] == "Analyzing Turkish-Russian Partnership" and one["passages"] > 10
+    assert one["text"].startswith("Analyzing Turkish-Russian Partnership")
+    assert_error(client.get("/api/articles?limit=0"), 400, "invalid_limit")
+    assert_error(client.get("/api/articles?limit=1000"), 400, "invalid_limit")
+    assert_error(client.get("/api/articles?offset=-1"), 400, "invalid_offset")
+    assert_error(client.get("/api/articles?offset=x"), 400, "invalid_offset")
+
+
+@pytest.mark.parametrize("filename,data,expect", [
+    ("story.txt", b"Harbour Storm\n\nBy Ann Fox\n\nA storm closed the harbour on Sunday. Dozens of boats stayed in port.",
+     "storm closed the harbour"),
+    ("story.md", b"# Harbour Storm\n\nA storm closed the **harbour** on Sunday. Dozens of boats stayed in port.",
+     "storm closed the **harbour**"),
+    ("story.html", b"<html><head><title>Harbour Storm</title><script>var x='hidden script';</script></head>"
+                   b"<body><nav>Home | Sign In</nav><article><h1>Harbour Storm</h1><p>A storm closed the "
+                   b"harbour on Sunday.</p><p>Dozens of boats stayed in port.</p></article></body></html>",
+     "A storm closed the harbour on Sunday."),
+    ("story.pdf", minimal_pdf("A storm closed the harbour on Sunday. Dozens of boats stayed in port."),
+     "storm closed the harbour"),
+])
+def test_upload_formats(client, filename, data, expect):
+    import io
+    response = client.post("/api/articles", data={"file": (io.BytesIO(data), filename), "author": "Desk"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    article = client.get(f"/api/articles/{response.get_json()['id']}").get_json()
+    assert expect in article["text"]
+    assert article["author"] == "Desk"
+    assert "hidden script" not in article["text"] and "Sign In" not in article["text"]
+    top = client.get("/api/ask?q=Why+did+boats+stay+in+port&k=1").get_json()["results"][0]
+    assert top["article"]["id"] == article["id"]
+
+
+@pytest.mark.parametrize("payload,status,code", [
+    ({"title": "x", "text": ""}, 400, "empty_text"),
+    ({"title": "x"}, 400, "empty_text"),
+    ({"title": "x", "text": "  \n\t "}, 400, "empty_text"),
+    ({"title": "x", "text": "... !!! ???"}, 400, "no_sentences"),
+    ({"title": "x", "text": "Fine text here.", "id": "../etc/passwd"}, 400, "invalid_id"),
+    ({"title": "x", "text": "Fine text here.", "id": "a/b"}, 400, "invalid_id"),
+    ({"title": "x", "text": "Fine text here.", "id": "has space"}, 400, "invalid_id"),
+    ({"title": 5, "text": "Fine text here."}, 400, "invalid_field"),
+    ({"title": "x", "text": ["not", "a", "string"]}, 400, "empty_text"),
+])
+def test_bad_articles_are_refused_and_change_nothing(client, service, payload, status, code):
+    before = counts(service)
+    assert_error(client.post("/api/articles", json=payload), status, code)
+    assert counts(service) == before
+
+
+def test_bad_uploads(client, service):
+    import io
+    before = counts(service)
+    upload = {"file": (io.BytesIO(b"caf\xe9 cr\xe8me br\xfbl\xe9e is lovely."), "x.txt")}
+    assert_error(client.post("/api/articles", data=upload, content_type="multipart/form-data"), 400, "undecodable")
+    upload = {"file": (io.BytesIO(b"PK\x03\x04 binary"), "x.docx")}
+    assert_error(client.post("/api/articles", data=upload, content_type="multipart/form-data"), 415,
+                 "unsupported_type")
+    upload = {"file": (io.BytesIO(b"%PDF-1.4 garbage"), "x.pdf")}
+    response = client.post("/api/articles", data=upload, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert_error(client.post("/api/articles", data="plain", content_type="text/plain"), 415,
+                 "unsupported_media_type")
+    assert_error(client.post("/api/articles", data="{oops", content_type="application/json"), 400,
+                 "malformed_json")
+    assert_error(client.get("/api/articles/a..b"), 400, "invalid_id")
+    assert client.delete("/api/articles/a/b").status_code in (404, 405)
+    assert counts(service) == before
+
+
+def test_body_over_the_limit_is_413(make_service, tmp_path):
+    service = make_service()
+    small = QAService(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index",
+                               max_upload_bytes=2000), embedder=service.embedder)
+    try:
+        client = create_app(small).test_client()
+        response = client.post("/api/articles", json={"title": "big", "text": "Word. " * 1000})
+        assert_error(response, 413, "too_large")
+        assert small.stats()["articles"] == 0
+    finally:
+        small.close()
+
+
+def secured(make_service, tmp_path, **settings):
+    base = make_service()
+    service = QAService(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", **settings),
+                        embedder=base.embedder)
+    return service, create_app(service).test_client()
+
+
+def test_token_guards_writes_but_not_reads(make_service, tmp_path):
+    service, client = secured(make_service, tmp_path, api_token="s3cret")
+    try:
+        assert_error(client.post("/api/articles", json=BRIDGE), 401, "unauthorized")
+        response = client.post("/api/articles", json=BRIDGE, headers={"Authorization": "Bearer wrong"})
+        assert_error(response, 401, "unauthorized")
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        ok = client.post("/api/articles", json=BRIDGE, headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 201
+        assert client.get("/api/articles").status_code == 200
+        assert client.get("/api/ask?q=bridge").status_code == 200
+        assert_error(client.delete("/api/articles/bridge-reopens"), 401, "unauthorized")
+        assert client.delete("/api/articles/bridge-reopens", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    finally:
+        service.close()
+
+
+def test_no_token_means_no_writes_off_loopback(make_service, tmp_path):
+    service, client = secured(make_service, tmp_path, host="0.0.0.0")
+    try:
+        assert_error(client.post("/api/articles", json=BRIDGE), 403, "writes_disabled")
+        assert client.get("/api/health").status_code == 200
+    finally:
+        service.close()
+
+
+def test_writes_from_another_site_are_refused(client, service):
+    before = counts(service)
+    response = client.post("/api/articles", json=BRIDGE, headers={"Origin": "https://evil.example"})
+    assert_error(response, 403, "cross_origin")
+    assert counts(service) == before
+    same = client.post("/api/articles", json=BRIDGE, headers={"Origin": "http://localhost"})
+    assert same.status_code == 201
+
+
+def test_web_form_adds_and_reports(client, service):
+    response = client.post("/", data={"title": "Form Story", "text": "Pasted into the page form. It has two sentences."},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201
+    page = response.get_data(as_text=True)
+    assert "searchable now" in page and "Form Story" in page
+    response = client.post("/", data={"title": "Empty", "text": "   "}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "paste the article text or choose a file" in response.get_data(as_text=True)

@@ -27,7 +27,9 @@ browser:
 	@test -x /usr/bin/chromium || { \
 		echo "installing Debian's chromium for the browser tests"; \
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }; }
 
 eval: $(STAMP)
 	$(PY) run.py eval tests/data/seed_questions.jsonl

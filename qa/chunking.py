@@ -31,7 +31,7 @@ class ChunkingConfig:
     """Window ``size`` sentences, moving ``stride`` sentences at a time, at most ``max_chars`` long."""
 
     size: int = 3
-    stride: int = 2
+    stride: int = 1
     max_chars: int = 600
     max_tokens: int = 240
 

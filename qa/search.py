@@ -26,7 +26,7 @@ class RankingConfig:
     """The knobs of the ranking; the defaults are the measured best (see README, Evaluation)."""
 
     fusion: str = "convex"        # convex | rrf | dense | lexical
-    alpha: float = 0.5            # weight of the dense score in convex fusion
+    alpha: float = 0.6            # weight of the dense score in convex fusion
     rrf_k: int = 60
     lexical_norm: str = "idf"     # idf: BM25 / the question's idf sum; max: BM25 / the best BM25
     candidates: int = 100         # taken from each retriever

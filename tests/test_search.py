@@ -15,7 +15,7 @@ from conftest import SEED_QUESTIONS
     ("What air defense system did Turkey purchase?", "S-400"),
     ("How much was Turkish-Russian trade worth?", "$38 billion"),
     ("Which country did Russia invade in 2008?", "invading Georgia"),
-    ("Who leads Russia and Turkey?", "Vladimir Putin"),
+    ("Who is the president of Turkey?", "Recep Tayyip Erdogan"),
 ])
 def test_answer_sentence_is_picked(seed_service, question, expected):
     top = seed_service.ask(question, 3)["results"][0]
@@ -53,8 +53,10 @@ def test_seed_question_set_quality_floor(seed_service):
     questions = evaluation.load_questions(SEED_QUESTIONS)
     assert len(questions) >= 30
     figures = evaluation._score_questions(seed_service, questions)
-    assert figures["hit@1"] >= 0.5
-    assert figures["hit@3"] >= 0.8
+    # Floors a little under the measured figures (README, Evaluation): a regression fails here.
+    assert figures["hit@1"] >= 0.85
+    assert figures["hit@3"] >= 0.95
+    assert figures["answer@1"] >= 0.7
     assert figures["avg_passage_chars"] < 500
 
 

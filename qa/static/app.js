@@ -36,7 +36,7 @@
         el("mark", { textContent: text.slice(a, b) }),
         text.slice(b),
       ]),
-      el("div", { className: "score" }, [bar, el("span", { className: "muted", textContent: "score " + result.score.toFixed(3) })]),
+      el("div", { className: "score" }, [el("span", { className: "track", ariaHidden: "true" }, [bar]), el("span", { className: "muted", textContent: "score " + result.score.toFixed(3) })]),
       el("a", { className: "context", href: articleLink(result), textContent: "Read in context" }),
     ]);
   }
@@ -115,6 +115,10 @@
     const file = data.get("file");
     if (file && !file.name) {
       data.delete("file");
+    }
+    if (!data.get("file") && !String(data.get("text") || "").trim()) {
+      showStatus(status, "Paste the article text or choose a file.", "error");
+      return;
     }
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/articles");

@@ -71,6 +71,8 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rrf-k", type=int)
     group.add_argument("--sentence-weight", type=float, help="weight of the best sentence in re-ranking")
     group.add_argument("--answer-overlap", type=float, help="weight of shared words when picking the answer")
+    group.add_argument("--answer-type-weight", type=float,
+                       help="bonus for sentences holding the kind of answer asked for (number, date, person)")
     group.add_argument("--no-dedupe", dest="dedupe", action="store_false", default=None)
     group.add_argument("--window", type=int, help="sentences per passage")
     group.add_argument("--stride", type=int, help="sentences between passage starts")
@@ -83,7 +85,7 @@ def _service_options(args) -> dict:
     from qa.search import RankingConfig
 
     ranking = {name: getattr(args, name) for name in ("fusion", "alpha", "rrf_k", "sentence_weight",
-                                                     "answer_overlap", "dedupe")
+                                                     "answer_overlap", "answer_type_weight", "dedupe")
                if getattr(args, name, None) is not None}
     options: dict = {"ranking": replace(RankingConfig(), **ranking)}
     if args.window or args.stride:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa import lexical
+from qa import answer_types, lexical
 from qa.ann import VectorIndex
 from qa.embeddings import Embedder
 from qa.store import Store, StoredPassage
@@ -34,6 +34,7 @@ class RankingConfig:
     sentence_weight: float = 0.5  # weight of the best sentence's similarity in re-ranking
     title_weight: float = 1.0     # BM25 weight of the title column (the body's is 1)
     answer_overlap: float = 0.3   # weight of shared words when picking the answer sentence
+    answer_type_weight: float = 0.2  # bonus for a sentence holding the kind of answer asked for
     dedupe: bool = True           # drop passages whose answer is already shown by a better one
 
     def __post_init__(self):
@@ -74,12 +75,14 @@ class Searcher:
             return []
         order = sorted(fused, key=fused.get, reverse=True)[:max(cfg.rerank_depth, 2 * k)]
         passages = self.store.passages(order)
+        kind = answer_types.question_type(question)
         hits = []
         for pid in order:
             passage = passages.get(pid)
             if passage is None:  # removed since the index was searched
                 continue
-            sims = passage.sentence_vectors @ qvec
+            sims = passage.sentence_vectors @ qvec + cfg.answer_type_weight * np.array(
+                [answer_types.has_answer(kind, passage.text[a:b]) for a, b in passage.sentences], np.float32)
             best = int(np.argmax(sims + cfg.answer_overlap * _coverage(passage, idf)))
             score = fused[pid] + cfg.sentence_weight * float(sims.max())
             hits.append(Hit(passage, score, passage.sentences[best]))

@@ -35,6 +35,8 @@ eval: $(STAMP)
 	$(PY) run.py eval tests/data/seed_questions.jsonl
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || { SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }; }
 	$(PY) run.py bench
 
 clean:

@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from qa.config import Settings
+from qa.config import ANN_KINDS, Settings
 from qa.errors import QAError
 from qa.search import FUSIONS
 
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--model", help="embedding model: a name or a local folder (env QA_MODEL)")
     common.add_argument("--corpus-dir", type=Path, help="folder of article files (env QA_CORPUS_DIR)")
     common.add_argument("--index-dir", type=Path, help="where the index is kept (env QA_INDEX_DIR)")
+    common.add_argument("--ann", choices=ANN_KINDS,
+                        help="vector search: exact (flat), approximate (ivf), or by corpus size (auto; env QA_ANN)")
 
     parser = argparse.ArgumentParser(prog="run.py", description="Question answering over news articles.",
                                      parents=[common])
@@ -60,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--work-dir", type=Path,
                           help="keep the throw-away index here and reuse it next time (default: a temp folder)")
     _ranking_options(evaluate)
+
+    bench = sub.add_parser("bench", parents=[common], help="speed and scale benchmarks (slow: about an hour "
+                                                           "the first time, cached after)")
+    bench.add_argument("--scifact", type=Path, default=Path("../shared/evaldata/scifact"),
+                       help="BEIR SciFact folder the corpora are built from")
+    bench.add_argument("--work-dir", type=Path, default=Path("benchmarks/work"), help="cache of built corpora")
+    bench.add_argument("--out", type=Path, default=Path("benchmarks/results.json"))
+    bench.add_argument("--http-seconds", type=int, default=15, help="duration of each HTTP load step")
+    bench.add_argument("--no-ann", dest="ann_bench", action="store_false",
+                       help="skip the 1,000,000-vector index comparison")
     return parser
 
 
@@ -112,7 +124,7 @@ def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env(base_dir).with_(
         **{name: getattr(args, name, None)
-           for name in ("model", "corpus_dir", "index_dir", "host", "port", "threads", "api_token")})
+           for name in ("model", "corpus_dir", "index_dir", "ann", "host", "port", "threads", "api_token")})
     command = args.command or "serve"
     try:
         return COMMANDS[command](args, settings)
@@ -243,5 +255,15 @@ def cmd_eval(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args, settings: Settings) -> int:
+    from qa import bench
+
+    seed = settings.corpus_dir / "turkish-russian-partnership.txt"
+    report = bench.run(args.scifact, seed, args.work_dir, args.out, args.http_seconds, args.ann_bench)
+    print(bench.format_report(report))
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
 COMMANDS = {"serve": cmd_serve, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
-            "eval": cmd_eval}
+            "eval": cmd_eval, "bench": cmd_bench}

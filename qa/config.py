@@ -23,6 +23,16 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"error: {name} must be a whole number, got {raw!r}") from None
 
 
+ANN_KINDS = ("auto", "flat", "ivf")
+
+
+def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name) or default
+    if raw not in choices:
+        raise SystemExit(f"error: {name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the data lives and how the service behaves."""
@@ -36,6 +46,7 @@ class Settings:
     api_token: str | None = None
     max_upload_bytes: int = 5 * 1024 * 1024
     max_question_chars: int = 1000
+    ann: str = "auto"
 
     @classmethod
     def from_env(cls, base_dir: Path | None = None) -> "Settings":
@@ -50,6 +61,7 @@ class Settings:
             threads=_env_int("QA_THREADS", 8),
             api_token=env("QA_API_TOKEN") or None,
             max_upload_bytes=_env_int("QA_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+            ann=_env_choice("QA_ANN", ANN_KINDS, "auto"),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -5,20 +5,22 @@ mean pooling) and a vector per sentence (mean of that sentence's contextual
 token vectors). Sentence vectors cost no extra model time and let the search
 pick the answering sentence and re-rank passages by their best sentence.
 
-Questions are encoded through a small batching queue: concurrent callers
-share one model call, which on a CPU costs little more than a single
-question, and repeated questions come from a cache.
+Concurrent questions share one model call, which on a CPU costs little more
+than a single question, and repeated questions come from a cache.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import queue
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -31,6 +33,7 @@ from qa.config import DEFAULT_MODEL  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 
 Span = tuple[int, int]
+T = TypeVar("T")
 _DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
@@ -59,78 +62,155 @@ def load_model(spec: str):
 
 
 class Embedder:
-    """Encodes questions and passages with one sentence-transformers model."""
+    """Encodes questions and passages with one sentence-transformers model, on one thread.
 
-    def __init__(self, spec: str = DEFAULT_MODEL, batch_size: int = 32, cache_size: int = 4096):
+    Every forward pass runs on a single model thread. PyTorch's OpenMP pool
+    is per calling thread: a second thread calling the model starts a second
+    pool, the two oversubscribe the cores, and every pass then takes about
+    twice as long (measured: 8 ms against 16 ms per question here). On that
+    thread questions go first, batched together, and passages follow in
+    small batches, so a large add delays a question by one batch at most.
+    """
+
+    def __init__(self, spec: str = DEFAULT_MODEL, batch_size: int = 16, cache_size: int = 4096):
         self.spec = spec
         self.model = load_model(spec)
         self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
                        else self.model.get_sentence_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.batch_size = batch_size
-        self._passage_tokenizer = copy.deepcopy(self.model.tokenizer)
-        self._passage_lock = threading.Lock()
-        self._query_lock = threading.Lock()
+        self._counting_tokenizer = copy.deepcopy(self.model.tokenizer)  # for callers' threads
+        self._counting_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
-        self._queue: queue.Queue[tuple[str, Future]] = queue.Queue()
-        self._worker: threading.Thread | None = None
-        self._worker_lock = threading.Lock()
+        self._jobs: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
 
-    # --- passages -------------------------------------------------------------
+    # --- the model thread -----------------------------------------------------------------
+
+    def run(self, function: Callable[[], T]) -> T:
+        """Run ``function`` on the model thread (after any waiting questions) and return its result."""
+        return self._submit(_JOB, function).result()
+
+    def _submit(self, priority: int, payload) -> Future:
+        future: Future = Future()
+        with self._thread_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="model", daemon=True)
+                self._thread.start()
+        self._jobs.put((priority, next(self._order), payload, future))
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            priority, order, payload, future = self._jobs.get()
+            if priority == _JOB:
+                _settle(future, payload)
+                continue
+            batch = [(payload, future)]
+            while len(batch) < 64:
+                try:
+                    item = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if item[0] != _QUESTION:
+                    self._jobs.put(item)
+                    break
+                batch.append((item[2], item[3]))
+            texts = list(dict.fromkeys(text for text, _ in batch))
+            try:
+                vectors = dict(zip(texts, self._encode(texts)))
+            except Exception as exc:  # hand the failure to every waiting caller
+                for _, waiting in batch:
+                    waiting.set_exception(exc)
+                continue
+            for text, waiting in batch:
+                waiting.set_result(vectors[text])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vecs = self.model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False)
+        return _unit(np.asarray(vecs, dtype=np.float32))
+
+    # --- passages -------------------------------------------------------------------------
 
     def token_len(self, text: str) -> int:
         """Word pieces in ``text`` (without the two special tokens)."""
-        with self._passage_lock:
-            return len(self._passage_tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+        with self._counting_lock:
+            return len(self._counting_tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
 
     def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]]
                         ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit passage vectors ``(n, dim)`` and, per passage, unit sentence vectors ``(m_i, dim)``.
 
         ``sentence_spans[i]`` are character spans of the sentences inside ``texts[i]``.
-        Passages have their own tokenizer and lock, so indexing never blocks the
-        question encoder (fast tokenizers must not be shared between threads).
         """
-        import torch
-
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
+        batches = [order[lo:lo + self.batch_size] for lo in range(0, len(order), self.batch_size)]
+        futures = [self._submit(_JOB, partial(self._passage_batch, [texts[i] for i in batch],
+                                              [sentence_spans[i] for i in batch]))
+                   for batch in batches]
         passage_vecs = np.zeros((len(texts), self.dim), np.float32)
         sentence_vecs: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
-        with self._passage_lock:
-            for lo in range(0, len(order), self.batch_size):
-                batch = order[lo:lo + self.batch_size]
-                features = self._passage_tokenizer([texts[i] for i in batch], padding=True, truncation=True,
-                                                   max_length=self.max_tokens, return_tensors="pt",
-                                                   return_offsets_mapping=True)
-                offsets = features.pop("offset_mapping").numpy()
-                with torch.inference_mode():
-                    out = self.model(dict(features))
-                tokens = out["token_embeddings"].float().numpy()
-                mask = features["attention_mask"].numpy()
-                pooled = out["sentence_embedding"].float().numpy()
-                for row, i in enumerate(batch):
-                    passage_vecs[i] = pooled[row]
-                    sentence_vecs[i] = _pool_spans(tokens[row], mask[row], offsets[row], sentence_spans[i],
-                                                   fallback=pooled[row])
-        return _unit(passage_vecs), sentence_vecs
+        for batch, future in zip(batches, futures):
+            pooled, pooled_sentences = future.result()
+            for row, i in enumerate(batch):
+                passage_vecs[i] = pooled[row]
+                sentence_vecs[i] = pooled_sentences[row]
+        return passage_vecs, sentence_vecs
 
-    # --- questions ------------------------------------------------------------
+    def _passage_batch(self, texts: list[str], spans: list[list[Span]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One forward pass (on the model thread): passage vectors, and sentence vectors pooled from tokens."""
+        import torch
+
+        features = self.model.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens,
+                                        return_tensors="pt", return_offsets_mapping=True)
+        offsets = features.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            out = self.model(dict(features))
+        tokens = out["token_embeddings"].float().numpy()
+        mask = features["attention_mask"].numpy()
+        pooled = _unit(out["sentence_embedding"].float().numpy())
+        sentences = [_pool_spans(tokens[row], mask[row], offsets[row], spans[row], fallback=pooled[row])
+                     for row in range(len(texts))]
+        return pooled, sentences
+
+    # --- questions ------------------------------------------------------------------------
 
     def encode_query(self, text: str) -> np.ndarray:
-        """Unit vector for one question; concurrent callers are batched into one model call."""
+        """Unit vector for one question; concurrent callers share one model call; repeats come from a cache."""
+        return self.start_query(text)()
+
+    def start_query(self, text: str) -> Callable[[], np.ndarray]:
+        """Start encoding a question and return a function that waits for its vector.
+
+        The caller can do other work (the BM25 search) while the model thread encodes.
+        """
         with self._cache_lock:
             cached = self._cache.get(text)
             if cached is not None:
                 self._cache.move_to_end(text)
-                return cached
-        future: Future = Future()
-        self._ensure_worker()
-        self._queue.put((text, future))
-        vector = future.result()
-        self._remember([text], [vector])
-        return vector
+                return lambda: cached
+        future = self._submit(_QUESTION, text)
+
+        def wait() -> np.ndarray:
+            vector = future.result()
+            self._remember([text], [vector])
+            return vector
+        return wait
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for many questions (evaluation, benchmarks), batched on the model thread."""
+        futures = [self._submit(_QUESTION, text) for text in texts]
+        return np.stack([f.result() for f in futures]) if futures else np.zeros((0, self.dim), np.float32)
+
+    def warm(self, texts: list[str]) -> None:
+        """Encode many questions in large batches ahead of asking them one by one."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        for lo in range(0, len(todo), 256):
+            self._remember(todo[lo:lo + 256], self.encode_queries(todo[lo:lo + 256]))
 
     def _remember(self, texts: list[str], vectors) -> None:
         with self._cache_lock:
@@ -139,44 +219,15 @@ class Embedder:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def warm(self, texts: list[str]) -> None:
-        """Encode many questions in large batches ahead of asking them one by one."""
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        for lo in range(0, len(todo), 256):
-            self._remember(todo[lo:lo + 256], self.encode_queries(todo[lo:lo + 256]))
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors for many questions in the calling thread (evaluation, benchmarks)."""
-        with self._query_lock:
-            vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                     show_progress_bar=False)
-        return _unit(np.asarray(vecs, dtype=np.float32))
+_QUESTION, _JOB = 0, 1  # priorities on the model thread: questions first
 
-    def _ensure_worker(self) -> None:
-        if self._worker is not None:
-            return
-        with self._worker_lock:
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._run_batches, name="query-encoder", daemon=True)
-                self._worker.start()
 
-    def _run_batches(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < 64:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            texts = list(dict.fromkeys(text for text, _ in batch))
-            try:
-                vectors = dict(zip(texts, self.encode_queries(texts)))
-            except Exception as exc:  # hand the failure to every waiting caller
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for text, future in batch:
-                future.set_result(vectors[text])
+def _settle(future: Future, function: Callable[[], object]) -> None:
+    try:
+        future.set_result(function())
+    except Exception as exc:  # the caller sees it
+        future.set_exception(exc)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

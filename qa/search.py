@@ -1,19 +1,19 @@
 """Hybrid retrieval: dense (FAISS) + lexical (FTS5 BM25), fused, re-ranked, with the answer sentence.
 
-question -> [question vector | BM25 query] -> candidates from each -> every
+question -> question vector, BM25 terms -> candidates from each -> every
 candidate scored by both -> fused score -> best-sentence re-ranking -> the
 answering sentence of each passage -> overlapping windows de-duplicated.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from qa import answer_types, lexical
+from qa import answer_types, bm25, lexical
 from qa.ann import VectorIndex
+from qa.bm25 import Bm25Index
 from qa.embeddings import Embedder
 from qa.store import Store, StoredPassage
 
@@ -30,9 +30,8 @@ class RankingConfig:
     rrf_k: int = 60
     lexical_norm: str = "idf"     # idf: BM25 / the question's idf sum; max: BM25 / the best BM25
     candidates: int = 100         # taken from each retriever
-    rerank_depth: int = 30        # fused candidates re-ranked by their best sentence
+    rerank_depth: int = 20        # fused candidates re-ranked by their best sentence
     sentence_weight: float = 0.5  # weight of the best sentence's similarity in re-ranking
-    title_weight: float = 1.0     # BM25 weight of the title column (the body's is 1)
     answer_overlap: float = 0.3   # weight of shared words when picking the answer sentence
     answer_type_weight: float = 0.2  # bonus for a sentence holding the kind of answer asked for
     dedupe: bool = True           # drop passages whose answer is already shown by a better one
@@ -54,49 +53,57 @@ class Hit:
 class Searcher:
     """Ranks stored passages for a question."""
 
-    def __init__(self, store: Store, index: VectorIndex, embedder: Embedder,
+    def __init__(self, store: Store, index: VectorIndex, bm25_index: Bm25Index, embedder: Embedder,
                  config: RankingConfig = RankingConfig()):
         self.store = store
         self.index = index
+        self.bm25 = bm25_index
         self.embedder = embedder
         self.config = config
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")
 
     def search(self, question: str, k: int) -> list[Hit]:
         """The ``k`` best passages for ``question``, best first."""
         cfg = self.config
         depth = max(cfg.candidates, 2 * k)
-        lexical_job = self._pool.submit(self._lexical, question, depth)
-        qvec = self.embedder.encode_query(question)
+        vector = self.embedder.start_query(question)
+        lexical_scores, idf = self._lexical(question, depth)  # while the model thread encodes
+        qvec = vector()
         dense = self._dense(qvec, depth) if cfg.fusion != "lexical" else {}
-        bm25, idf = lexical_job.result()
-        fused = self._fuse(qvec, dense, bm25)
+        fused = self._fuse(qvec, dense, lexical_scores)
         if not fused:
             return []
         order = sorted(fused, key=fused.get, reverse=True)[:max(cfg.rerank_depth, 2 * k)]
         passages = self.store.passages(order)
         kind = answer_types.question_type(question)
-        hits = []
+        scored = []
         for pid in order:
             passage = passages.get(pid)
             if passage is None:  # removed since the index was searched
                 continue
             sims = passage.sentence_vectors @ qvec + cfg.answer_type_weight * np.array(
                 [answer_types.has_answer(kind, passage.text[a:b]) for a, b in passage.sentences], np.float32)
+            scored.append((fused[pid] + cfg.sentence_weight * float(sims.max()), passage, sims))
+        scored.sort(key=lambda item: item[0], reverse=True)
+        hits: list[Hit] = []
+        for score, passage, sims in scored:  # answers are picked only for passages that may be shown
             best = int(np.argmax(sims + cfg.answer_overlap * _coverage(passage, idf)))
-            score = fused[pid] + cfg.sentence_weight * float(sims.max())
-            hits.append(Hit(passage, score, passage.sentences[best]))
-        hits.sort(key=lambda h: h.score, reverse=True)
-        return _dedupe(hits, k) if cfg.dedupe else hits[:k]
+            hit = Hit(passage, score, passage.sentences[best])
+            if not (cfg.dedupe and _already_shown(hit, hits)):
+                hits.append(hit)
+                if len(hits) == k:
+                    break
+        return hits
 
     def _lexical(self, question: str, depth: int) -> tuple[dict[int, float], dict[str, float]]:
-        """Normalized BM25 candidates and the question terms' idf (in a worker, while the question is encoded)."""
-        idf = self.store.idf(lexical.terms(question))
-        match = lexical.fts_query(question)
-        if not match or self.config.fusion == "dense":
+        """Normalized BM25 candidates, and the idf of the question's terms."""
+        cfg = self.config
+        terms = lexical.terms(question)
+        total, df = self.bm25.doc_freqs(terms)
+        idf = {t: bm25.idf(total, n) for t, n in df.items()}
+        if cfg.fusion == "dense" or not terms:
             return {}, idf
-        scores = dict(self.store.lexical(match, depth, (self.config.title_weight, 1.0)))
-        if self.config.lexical_norm == "max" or self.config.fusion != "convex":
+        scores = dict(self.bm25.search(terms, depth))
+        if cfg.lexical_norm == "max" or cfg.fusion != "convex":
             return _max_normalized(scores), idf
         scale = sum(idf.values())
         return ({pid: s / scale for pid, s in scores.items()} if scale > 0 else {}), idf
@@ -105,24 +112,27 @@ class Searcher:
         scores, ids = self.index.search(qvec, depth)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
 
-    def _fuse(self, qvec: np.ndarray, dense: dict[int, float], bm25: dict[int, float]) -> dict[int, float]:
+    def _fuse(self, qvec: np.ndarray, dense: dict[int, float], lex: dict[int, float]) -> dict[int, float]:
         cfg = self.config
         if cfg.fusion == "dense":
             return dense
         if cfg.fusion == "lexical":
-            return bm25
+            return lex
         if cfg.fusion == "rrf":
             fused: dict[int, float] = {}
-            for ranking in (dense, bm25):
+            for ranking in (dense, lex):
                 for rank, pid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
                     fused[pid] = fused.get(pid, 0.0) + 1.0 / (cfg.rrf_k + rank + 1)
             return fused
         # Convex combination: every candidate gets its exact dense score.
-        missing = [pid for pid in bm25 if pid not in dense]
+        missing = [pid for pid in lex if pid not in dense]
         if missing:
-            found, vectors = self.store.vectors(missing)
-            dense = {**dense, **dict(zip(found.tolist(), (vectors @ qvec).tolist()))}
-        return {pid: cfg.alpha * sim + (1 - cfg.alpha) * bm25.get(pid, 0.0) for pid, sim in dense.items()}
+            try:
+                found, vectors = missing, self.index.vectors(np.asarray(missing, np.int64))
+            except KeyError:  # added to the BM25 index a moment before the vector index
+                found, vectors = self.store.vectors(missing)
+            dense = {**dense, **dict(zip(list(found), (vectors @ qvec).tolist()))}
+        return {pid: cfg.alpha * sim + (1 - cfg.alpha) * lex.get(pid, 0.0) for pid, sim in dense.items()}
 
 
 def _max_normalized(scores: dict[int, float]) -> dict[int, float]:
@@ -139,16 +149,9 @@ def _coverage(passage: StoredPassage, idf: dict[str, float]) -> np.ndarray:
                      for a, b in passage.sentences], dtype=np.float32)
 
 
-def _dedupe(hits: list[Hit], k: int) -> list[Hit]:
-    """Keep a passage only if its answer sentence is not already inside a better passage."""
-    kept: list[Hit] = []
-    for hit in hits:
-        p = hit.passage
-        a, b = p.start + hit.answer[0], p.start + hit.answer[1]
-        if any(q.passage.article_id == p.article_id and q.passage.start <= a and b <= q.passage.end
-               for q in kept):
-            continue
-        kept.append(hit)
-        if len(kept) == k:
-            break
-    return kept
+def _already_shown(hit: Hit, shown: list[Hit]) -> bool:
+    """Whether the hit's answer sentence is already inside a better passage of the same article."""
+    p = hit.passage
+    a, b = p.start + hit.answer[0], p.start + hit.answer[1]
+    return any(q.passage.article_id == p.article_id and q.passage.start <= a and b <= q.passage.end
+               for q in shown)

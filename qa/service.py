@@ -19,6 +19,7 @@ import numpy as np
 
 from qa import articles as articles_mod
 from qa.ann import FaissIndex, LockedIndex
+from qa.bm25 import Bm25Index
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage, chunk
 from qa.config import Settings
@@ -30,6 +31,9 @@ from qa.store import CorpusFile, Store
 log = logging.getLogger("qa")
 
 MAX_K = 50
+AUTO_IVF_MIN_VECTORS = 5_000    # from here IVF is faster at no measured loss (README, Performance)
+IVF_MIN_VECTORS = 1_000         # fewer cannot be clustered usefully
+IVF_TRAINING_SAMPLE = 100_000
 _REBUILDING = "rebuilding:"
 WRITE_BATCH_PASSAGES = 512
 
@@ -79,8 +83,9 @@ class QAService:
         self.embed_title = embed_title
         self.store = Store(settings.db_path)
         self._needs_rebuild = self._check_build(allow_rebuild)
-        self.index = LockedIndex(FaissIndex(self.embedder.dim) if self._needs_rebuild else self._open_index())
-        self.searcher = Searcher(self.store, self.index, self.embedder, ranking)
+        self.index = LockedIndex(FaissIndex.flat(self.embedder.dim) if self._needs_rebuild else self._open_index())
+        self.bm25 = self._open_bm25()
+        self.searcher = Searcher(self.store, self.index, self.bm25, self.embedder, ranking)
         self._write_lock = threading.RLock()
         self._dirty = threading.Event()
         self._closed = threading.Event()
@@ -158,6 +163,8 @@ class QAService:
                 removed = self.store.delete_article(conn, article_id)
             if removed is None:
                 raise NotFound("article_not_found", f"no article with id {article_id!r}")
+            self.bm25.remove(removed)
+            self.bm25.commit()
             self.index.remove(np.asarray(removed, np.int64))
             self._dirty.set()
         return len(removed)
@@ -221,7 +228,7 @@ class QAService:
                         self.store.touch_file(conn, item.article.id, item.path, item.file)
                 results[n] = WriteResult(item.article.id, "unchanged", self._passage_count(item.article.id))
                 continue
-            passages = chunk(item.article.text, item.article.body_start, self.chunking, self.embedder.token_len)
+            passages = self.passages_of(item.article)
             if not passages:
                 raise BadInput("no_sentences", f"article {item.article.id!r} has no sentences to index")
             pending.append((n, item, passages, "replaced" if old_hash else "added"))
@@ -230,7 +237,7 @@ class QAService:
         texts, spans = [], []
         for _, item, passages, _ in pending:
             for passage in passages:
-                text, offsets = self._embedding_input(item.article, passage)
+                text, offsets = self.embedding_input(item.article, passage)
                 texts.append(text)
                 spans.append(offsets)
         vectors, sentence_vectors = self.embedder.encode_passages(texts, spans)
@@ -245,13 +252,22 @@ class QAService:
                 removed.extend(old_ids)
                 results[n] = WriteResult(item.article.id, status, len(passages))
                 at += len(passages)
+        self.bm25.remove(removed)
+        self.bm25.add((pid, item.article.title, item.article.text[p.start:p.end])
+                      for (_, item, passages, _), (ids, _) in zip(pending, added)
+                      for pid, p in zip(ids, passages))
+        self.bm25.commit()
         self.index.remove(np.asarray(removed, np.int64))
         for ids, vecs in added:
             self.index.add(np.asarray(ids, np.int64), vecs)
         self._dirty.set()
         return [results[n] for n in range(len(items))]
 
-    def _embedding_input(self, article: Article, passage: Passage) -> tuple[str, list[tuple[int, int]]]:
+    def passages_of(self, article: Article) -> list[Passage]:
+        """How this service cuts an article into passages."""
+        return chunk(article.text, article.body_start, self.chunking, self.embedder.token_len)
+
+    def embedding_input(self, article: Article, passage: Passage) -> tuple[str, list[tuple[int, int]]]:
         """The text the model sees for a passage (title first, for context) and its sentences' offsets."""
         body = article.text[passage.start:passage.end]
         prefix = f"{article.title}\n" if self.embed_title and passage.start >= article.body_start else ""
@@ -293,7 +309,7 @@ class QAService:
     def stats(self) -> dict:
         n_articles, n_passages = self.store.counts()
         return {"status": "ok", "articles": n_articles, "passages": n_passages,
-                "vectors": len(self.index), "model": self.embedder.spec}
+                "vectors": len(self.index), "lexical": len(self.bm25), "model": self.embedder.spec}
 
     # --- the vector index file ---------------------------------------------------
 
@@ -339,20 +355,54 @@ class QAService:
             if index is not None and index.dim != self.embedder.dim:
                 log.warning("FAISS index has dimension %d, the model %d; rebuilding", index.dim, self.embedder.dim)
                 index = None
-        if index is None:
-            index = FaissIndex(self.embedder.dim)
         in_store = self.store.passage_ids()
-        in_index = index.ids()
-        stale = np.setdiff1d(in_index, in_store, assume_unique=True)
-        missing = np.setdiff1d(in_store, in_index, assume_unique=True)
+        kind = self._index_kind(len(in_store))
+        if index is None or index.kind != kind or index.outgrown(len(in_store)):
+            index = self._new_index(kind, in_store)
+        stale = np.setdiff1d(index.ids(), in_store, assume_unique=True)
+        missing = np.setdiff1d(in_store, index.ids(), assume_unique=True)
         index.remove(stale)
         for lo in range(0, len(missing), 20000):
             found, vectors = self.store.vectors(missing[lo:lo + 20000])
             index.add(found, vectors)
         if len(stale) or len(missing):
-            log.info("vector index brought up to date: %d added, %d removed", len(missing), len(stale))
+            log.info("%s vector index brought up to date: %d added, %d removed", kind, len(missing), len(stale))
             index.save(self.index_path)
         return index
+
+    def _open_bm25(self) -> Bm25Index:
+        """Open the BM25 index and bring it level with SQLite (rebuilt from the stored text if unreadable)."""
+        path = self.settings.index_dir / "lexical"
+        try:
+            index = Bm25Index(path)
+            in_index = index.ids()
+        except ValueError as exc:
+            log.warning("%s; rebuilding it from the text in SQLite", exc)
+            index, in_index = Bm25Index.recreate(path), np.zeros(0, np.int64)
+        in_store = self.store.passage_ids()
+        stale = np.setdiff1d(in_index, in_store)
+        missing = np.setdiff1d(in_store, in_index)
+        if len(stale) or len(missing):
+            index.remove(stale.tolist())
+            index.add(self.store.passage_texts(missing))
+            index.commit()
+            log.info("BM25 index brought up to date: %d added, %d removed", len(missing), len(stale))
+        return index
+
+    def _index_kind(self, vectors: int) -> str:
+        """``flat`` or ``ivf``: as configured, or by size for ``auto`` (IVF needs enough vectors to cluster)."""
+        ann = self.settings.ann
+        if ann == "auto":
+            ann = "ivf" if vectors >= AUTO_IVF_MIN_VECTORS else "flat"
+        return "ivf" if ann == "ivf" and vectors >= IVF_MIN_VECTORS else "flat"
+
+    def _new_index(self, kind: str, ids: np.ndarray) -> FaissIndex:
+        if kind == "flat":
+            return FaissIndex.flat(self.embedder.dim)
+        sample = np.random.default_rng(0).choice(ids, size=min(len(ids), IVF_TRAINING_SAMPLE), replace=False)
+        _, training = self.store.vectors(np.sort(sample))
+        log.info("clustering %d vectors for the IVF index", len(training))
+        return FaissIndex.ivf(training)
 
     def rebuild(self, progress: bool = False) -> int:
         """Re-embed every stored article with this service's model and settings (after a change).
@@ -395,6 +445,7 @@ class QAService:
         self._saver.join(timeout=5)
         if self._dirty.is_set():
             self.save_index()
+        self.bm25.close()
         self.store.close()
 
 

@@ -1,23 +1,22 @@
-"""SQLite: the source of truth for articles, passages, their vectors and the BM25 index.
+"""SQLite: the source of truth for articles, passages and their vectors.
 
-Articles, passages, vectors and the FTS5 lexical index live in one database,
-so one transaction adds or removes an article everywhere at once: a crash
-leaves the article wholly there or wholly gone. WAL mode lets searches read
-while a write is under way; ``synchronous=FULL`` makes an acknowledged write
-survive a crash.
+One transaction adds or removes an article with all its passages and
+vectors: a crash leaves the article wholly there or wholly gone. The vector
+and BM25 indexes are derived from these tables and reconciled with them at
+start. WAL mode lets searches read while a write is under way;
+``synchronous=FULL`` makes an acknowledged write survive a crash.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -53,10 +52,6 @@ CREATE TABLE IF NOT EXISTS passages (
     sentence_vectors BLOB NOT NULL   -- float16 unit vectors, one per sentence
 );
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    title, body, tokenize = 'porter unicode61 remove_diacritics 2'
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, 'row');
 """
 
 
@@ -159,8 +154,6 @@ class Store:
                  np.asarray(vector, np.float32).tobytes(), np.asarray(sent_vecs, np.float16).tobytes()),
             )
             new_ids.append(cursor.lastrowid)
-            conn.execute("INSERT INTO passages_fts(rowid, title, body) VALUES (?, ?, ?)",
-                         (cursor.lastrowid, article.title, article.text[passage.start:passage.end]))
         return new_ids, removed
 
     def delete_article(self, conn: sqlite3.Connection, article_id: str) -> list[int] | None:
@@ -176,7 +169,6 @@ class Store:
 
     def _delete(self, conn: sqlite3.Connection, article_id: str) -> list[int]:
         ids = [r[0] for r in conn.execute("SELECT id FROM passages WHERE article_id = ?", (article_id,))]
-        conn.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in ids])
         conn.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
         conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return ids
@@ -234,23 +226,14 @@ class Store:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
         return np.asarray(found, np.int64), np.stack(vecs)
 
-    def lexical(self, match: str, limit: int, weights: tuple[float, float]) -> list[tuple[int, float]]:
-        """BM25 (FTS5) top passages for an FTS5 MATCH expression; higher score is better."""
-        rows = self.conn.execute(
-            "SELECT rowid, -bm25(passages_fts, ?, ?) AS score FROM passages_fts"
-            " WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, ?, ?) LIMIT ?",
-            (*weights, match, *weights, limit))
-        return [(r[0], r[1]) for r in rows]
-
-    def idf(self, terms: list[str]) -> dict[str, float]:
-        """FTS5's BM25 idf of each stemmed term, over all passages (terms in no passage count as rarest)."""
-        if not terms:
-            return {}
-        total = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
-        counts = dict(self.conn.execute(
-            f"SELECT term, doc FROM passages_vocab WHERE term IN ({','.join('?' * len(terms))})", terms))
-        return {t: max(1e-6, math.log((total - counts.get(t, 0) + 0.5) / (counts.get(t, 0) + 0.5)))
-                for t in terms}
+    def passage_texts(self, ids: Sequence[int]) -> Iterator[tuple[int, str, str]]:
+        """``(passage id, article title, passage text)`` rows, for (re)building the BM25 index."""
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), 500):
+            part = ids[lo:lo + 500]
+            yield from self.conn.execute(
+                'SELECT p.id, a.title, substr(a.text, p.start + 1, p."end" - p.start) FROM passages p'
+                f" JOIN articles a ON a.id = p.article_id WHERE p.id IN ({','.join('?' * len(part))})", part)
 
     def passages(self, ids: list[int]) -> dict[int, StoredPassage]:
         """Passages with their text, sentences, sentence vectors and article metadata."""

@@ -27,10 +27,8 @@ def client(service):
 
 
 def counts(service):
-    store = service.store
-    fts = store.conn.execute("SELECT COUNT(*) FROM passages_fts").fetchone()[0]
-    articles, passages = store.counts()
-    return {"articles": articles, "passages": passages, "fts": fts, "vectors": len(service.index)}
+    articles, passages = service.store.counts()
+    return {"articles": articles, "passages": passages, "lexical": len(service.bm25), "vectors": len(service.index)}
 
 
 def assert_error(response, status, code):
@@ -67,7 +65,7 @@ def test_add_json_is_searchable_at_once(client, service):
     assert body["passages"] >= 1
     after = counts(service)
     assert after["articles"] == before["articles"] + 1
-    assert after["passages"] == after["fts"] == after["vectors"] == before["passages"] + body["passages"]
+    assert after["passages"] == after["lexical"] == after["vectors"] == before["passages"] + body["passages"]
     top = client.post("/api/ask", json={"question": "When did the Kelvin bridge reopen?"}).get_json()["results"][0]
     assert top["article"]["id"] == "bridge-reopens"
     assert "reopened on Friday" in top["answer"]
@@ -105,10 +103,9 @@ def test_replace_leaves_no_old_passage_anywhere(client, service):
                                                           "Commuters welcomed the shorter crossing."})
     assert response.status_code == 200 and response.get_json()["status"] == "replaced"
     assert not old_ids & set(service.index.ids().tolist()), "old vectors still in FAISS"
-    fts = {r[0] for r in service.store.conn.execute("SELECT rowid FROM passages_fts")}
-    assert not old_ids & fts, "old rows still in the lexical index"
+    assert not old_ids & set(service.bm25.ids().tolist()), "old rows still in the lexical index"
     c = counts(service)
-    assert c["passages"] == c["fts"] == c["vectors"]
+    assert c["passages"] == c["lexical"] == c["vectors"]
     for question in ("Kelvin bridge reopened repairs", "When did the bridge reopen?"):
         for r in client.get("/api/ask", query_string={"q": question, "k": 10}).get_json()["results"]:
             assert "Kelvin" not in r["text"]
@@ -123,7 +120,7 @@ def test_delete_removes_everywhere(client, service):
     assert response.get_json()["status"] == "removed"
     after = counts(service)
     assert after["articles"] == before["articles"] - 1
-    assert after["passages"] == after["fts"] == after["vectors"] < before["passages"]
+    assert after["passages"] == after["lexical"] == after["vectors"] < before["passages"]
     for r in client.get("/api/ask", query_string={"q": "Kelvin bridge reopened", "k": 10}).get_json()["results"]:
         assert r["article"]["id"] != "bridge"
     assert_error(client.delete("/api/articles/bridge"), 404, "article_not_found")

@@ -35,7 +35,7 @@ def test_results_are_sorted_and_not_repeated(seed_service):
 
 def test_dense_and_lexical_both_contribute(seed_service):
     def top(fusion, question):
-        searcher = Searcher(seed_service.store, seed_service.index, seed_service.embedder,
+        searcher = Searcher(seed_service.store, seed_service.index, seed_service.bm25, seed_service.embedder,
                             RankingConfig(fusion=fusion))
         return searcher.search(question, 1)[0].passage.text
     # Only the words match: "S-400" means nothing to the embedding model.

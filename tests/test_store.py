@@ -69,15 +69,15 @@ def test_index_behind_the_database_catches_up(make_service, embedder):
     stale_ids = service.index.ids()
     service.save_index()
     doomed = int(stale_ids[0])
-    # The database moves on while the saved FAISS file stays behind: one passage gone.
+    # The database moves on while the saved FAISS and BM25 files stay behind: one passage gone.
     with service.store.transaction() as conn:
-        conn.execute("DELETE FROM passages_fts WHERE rowid = ?", (doomed,))
         conn.execute("DELETE FROM passages WHERE id = ?", (doomed,))
     service.close()
     service._dirty.clear()
     again = make_service()
     assert doomed not in set(again.index.ids().tolist())
-    assert len(again.index) == again.stats()["passages"] == len(stale_ids) - 1
+    assert doomed not in set(again.bm25.ids().tolist())
+    assert len(again.index) == len(again.bm25) == again.stats()["passages"] == len(stale_ids) - 1
 
 
 def test_index_refuses_another_model(make_service, tmp_path, embedder):

@@ -1,0 +1,484 @@
+"""Speed and scale, measured against the physical floor: ``python run.py bench``.
+
+A question costs at least one pass of the embedding model over it (the
+floor); everything else is overhead. This prints a table and writes
+``benchmarks/results.json`` with:
+
+* the floor and in-process answer latency at about 100, 10,000 and 100,000
+  passages (each size measured in a fresh process, with its peak memory);
+* HTTP latency and throughput against ``python run.py`` with 1, 8 and 32
+  concurrent clients (wrk, loopback, fixed duration);
+* indexing throughput through ``QAService.add_many`` versus bare
+  ``model.encode`` on the same passages;
+* start-up time with an existing 100,000-passage index;
+* exact versus IVF FAISS on 1,000,000 realistic vectors.
+
+Corpora are built from SciFact (``../shared/evaldata/scifact``); sizes above
+what SciFact holds repeat its articles under new ids. Everything is kept in a
+work folder so later runs skip the slow embedding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from qa.articles import Article
+from qa.config import Settings
+from qa.errors import BadInput
+
+SIZES = (100, 10_000, 100_000)
+INDEXING_ARTICLES = 2_000
+WARMUP = 20
+ANN_VECTORS = 1_000_000
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _questions(scifact: Path) -> list[str]:
+    with open(scifact / "queries.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line)["text"] for line in handle if line.strip()]
+
+
+def _documents(scifact: Path) -> list[Article]:
+    from qa.evaluation import load_beir
+
+    return load_beir(scifact, "test").documents
+
+
+def _service(index_dir: Path, embedder=None, **settings):
+    from qa.service import QAService
+
+    empty = index_dir / "no-corpus"
+    empty.mkdir(parents=True, exist_ok=True)
+    return QAService(Settings(corpus_dir=empty, index_dir=index_dir, **settings), embedder=embedder)
+
+
+# --- corpora -------------------------------------------------------------------------
+
+def build_base(work: Path, scifact: Path, embedder, report: dict) -> Path:
+    """All of SciFact indexed through the product's own path; the first 2,000 articles are timed."""
+    base = work / "scifact"
+    if (base / "complete").exists():
+        report["indexing"] = json.loads((base / "indexing.json").read_text())
+        return base
+    shutil.rmtree(base, ignore_errors=True)
+    docs = _documents(scifact)
+    service = _service(base, embedder)
+    try:
+        report["indexing"] = measure_indexing(service, docs[:INDEXING_ARTICLES])
+        service.add_many(docs[INDEXING_ARTICLES:], progress=sys.stderr.isatty())
+    finally:
+        service.close()
+    (base / "indexing.json").write_text(json.dumps(report["indexing"]))
+    (base / "complete").write_text("ok")
+    return base
+
+
+def measure_indexing(service, docs: list[Article]) -> dict:
+    """Passages per second through add_many, then bare model.encode on the same model inputs."""
+    started = time.perf_counter()
+    results = service.add_many(docs, progress=sys.stderr.isatty())
+    ours = time.perf_counter() - started
+    passages = sum(r.passages for r in results)
+    texts = [service.embedding_input(a, p)[0] for a in docs for p in service.passages_of(a)]
+    model = service.embedder.model
+    bare = service.embedder.run(lambda: _timed(lambda: model.encode(texts)))
+    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "articles": len(docs), "passages": passages,
+            "passages_per_s": round(passages / ours, 1), "bare_encode_per_s": round(len(texts) / bare, 1),
+            "ratio": round((passages / ours) / (len(texts) / bare), 3)}
+
+
+def clone(base: Path, target: Path, passages: int) -> Path:
+    """An index of about ``passages`` passages: SciFact's articles, repeated under new ids as needed."""
+    if (target / "complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    shutil.copy(base / "qa.sqlite3", target / "qa.sqlite3")
+    conn = sqlite3.connect(target / "qa.sqlite3")
+    conn.execute("PRAGMA foreign_keys=ON")
+    counts = dict(conn.execute("SELECT article_id, COUNT(*) FROM passages GROUP BY article_id"))
+    order = [row[0] for row in conn.execute("SELECT id FROM articles ORDER BY rowid")]
+    keep, total = [], 0
+    copy = 0
+    while total < passages:
+        for article_id in order:
+            if total >= passages:
+                break
+            keep.append((article_id, copy))
+            total += counts[article_id]
+        copy += 1
+    with conn:
+        conn.execute("CREATE TEMP TABLE keep (id TEXT, copy INTEGER)")
+        conn.executemany("INSERT INTO keep VALUES (?, ?)", keep)
+        conn.execute("DELETE FROM passages_fts WHERE rowid IN (SELECT p.id FROM passages p WHERE p.article_id "
+                     "NOT IN (SELECT id FROM keep WHERE copy = 0))")
+        conn.execute("DELETE FROM articles WHERE id NOT IN (SELECT id FROM keep WHERE copy = 0)")
+        for n in range(1, copy):
+            conn.execute(
+                "INSERT INTO articles (id, title, author, date, source, text, body_start, content_hash, origin,"
+                " added_at) SELECT a.id || '~' || ?, a.title, a.author, a.date, a.source, a.text, a.body_start,"
+                " a.content_hash, 'api', a.added_at FROM articles a JOIN keep k ON k.id = a.id AND k.copy = ?",
+                (n, n))
+            first = conn.execute("SELECT COALESCE(MAX(id), 0) FROM passages").fetchone()[0]
+            conn.execute(
+                'INSERT INTO passages (article_id, ord, start, "end", sentences, vector, sentence_vectors)'
+                ' SELECT p.article_id || \'~\' || ?, p.ord, p.start, p."end", p.sentences, p.vector,'
+                " p.sentence_vectors FROM passages p JOIN keep k ON k.id = p.article_id AND k.copy = ?"
+                " WHERE p.id <= ?", (n, n, first))
+            conn.execute(
+                "INSERT INTO passages_fts (rowid, title, body) SELECT p.id, a.title,"
+                ' substr(a.text, p.start + 1, p."end" - p.start) FROM passages p JOIN articles a'
+                " ON a.id = p.article_id WHERE p.id > ?", (first,))
+    conn.execute("VACUUM")
+    conn.close()
+    service = _service(target)  # builds the FAISS file from the copied vectors, as a start-up would
+    service.close()
+    (target / "complete").write_text("ok")
+    return target
+
+
+def build_small(work: Path, base: Path, seed: Path, embedder) -> Path:
+    """About 100 passages: the seed article plus a few SciFact articles."""
+    target = work / "size-100"
+    if (target / "complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    from qa import articles
+
+    service = _service(target, embedder)
+    try:
+        service.add(articles.read_file(seed))
+        source = _service(base, embedder)
+        try:
+            ids = [row["id"] for row in source.store.articles(0, 20)]
+            docs = [source.store.article(i) for i in ids]
+        finally:
+            source.close()
+        for row in docs:
+            if service.stats()["passages"] >= 100:
+                break
+            service.add(Article(row["id"], row["title"], row["text"]))
+    finally:
+        service.close()
+    (target / "complete").write_text("ok")
+    return target
+
+
+# --- in-process latency (run in a fresh process per size) ---------------------------------
+
+def measure_size(index_dir: Path, questions: list[str]) -> dict:
+    """Floor and full-answer latency over the same questions, and this process's peak memory."""
+    started = time.perf_counter()
+    service = _service(index_dir)
+    load_s = time.perf_counter() - started
+    model = service.embedder.model
+    measured = questions[WARMUP:]
+    # The floor runs on the model thread, the only thread that ever runs the model (see embeddings.py).
+    floor = service.embedder.run(lambda: [_timed(lambda: model.encode([q])) for q in questions[:WARMUP] + measured])
+    floor = floor[WARMUP:]
+    for q in questions[:WARMUP]:
+        service.ask(q + " (warm-up)", 5)
+    answer = []
+    for q in measured:
+        t = time.perf_counter()
+        service.ask(q, 5)
+        answer.append(time.perf_counter() - t)
+    stats = service.stats()
+    service.close()
+    floor_p50 = statistics.median(floor)
+    return {
+        "passages": stats["passages"], "index": service.index.kind, "questions": len(measured),
+        "load_s": round(load_s, 2),
+        "floor_p50_ms": _ms(floor_p50), "answer_p50_ms": _ms(statistics.median(answer)),
+        "answer_p95_ms": _ms(_percentile(answer, 95)),
+        "ratio_p50": round(statistics.median(answer) / floor_p50, 2),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _in_subprocess(function: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "qa.bench", function, *args], capture_output=True, text=True,
+                         timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark step {function} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+_WRK_SCRIPT = """
+local questions = {}
+for line in io.lines(os.getenv("QA_BENCH_QUESTIONS")) do questions[#questions + 1] = line end
+local counter = 0
+local threads = {}
+function setup(thread) thread:set("offset", #threads * 997) table.insert(threads, thread) end
+function request()
+  counter = counter + 1
+  local q = questions[((offset or 0) + counter) % #questions + 1]
+  return wrk.format("GET", "/api/ask?k=5&q=" .. q)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "duration_s": %.3f, "p50_ms": %.2f, "p95_ms": %.2f, '
+    .. '"p99_ms": %.2f, "errors": %d, "non_2xx": %d}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def _url_questions(questions: list[str], path: Path, count: int = 20_000) -> None:
+    """Distinct URL-encoded questions, so the answer cache never helps the load test."""
+    from urllib.parse import quote
+
+    prefixes = ["", "Is it true that ", "Evidence that ", "Does research show that ", "Studies on: ",
+                "Claim: ", "Check whether ", "What is known about the claim that ", "Verify: ", "Question: "]
+    lines = []
+    for prefix in prefixes:
+        for n, q in enumerate(questions):
+            lines.append(quote(f"{prefix}{q} [{n}]"))
+            if len(lines) >= count:
+                break
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server(index_dir: Path) -> tuple[subprocess.Popen, str, float]:
+    port = _free_port()
+    empty = index_dir / "no-corpus"
+    empty.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent.parent / "run.py"),
+                                "--index-dir", str(index_dir), "--corpus-dir", str(empty), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    while time.perf_counter() - started < 300:
+        try:
+            with urllib.request.urlopen(base + "/api/health", timeout=1) as response:
+                if response.status == 200:
+                    return process, base, time.perf_counter() - started
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the server did not answer /api/health within 300 s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def measure_http(index_dir: Path, questions: list[str], seconds: int) -> dict:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise BadInput("no_wrk", "the HTTP benchmark needs wrk: apt-get install wrk (make bench does)")
+    with tempfile.TemporaryDirectory() as tmp:
+        script, qfile = Path(tmp) / "ask.lua", Path(tmp) / "questions.txt"
+        script.write_text(_WRK_SCRIPT)
+        _url_questions(questions, qfile)
+        process, base, _ = _start_server(index_dir)
+        try:
+            results = {}
+            for clients in (1, 8, 32):
+                env = {**os.environ, "QA_BENCH_QUESTIONS": str(qfile)}
+                out = subprocess.run([wrk, f"-t{min(clients, 2)}", f"-c{clients}", f"-d{seconds}s", "--timeout",
+                                      "10s", "-s", str(script), base], capture_output=True, text=True, env=env,
+                                     timeout=seconds + 60)
+                line = next(li for li in out.stdout.splitlines() if li.startswith("WRK "))
+                row = json.loads(line[4:])
+                row["throughput_rps"] = round(row["requests"] / row["duration_s"], 1)
+                results[str(clients)] = row
+            single = results["1"]["throughput_rps"]
+            for row in results.values():
+                row["speedup"] = round(row["throughput_rps"] / single, 2)
+        finally:
+            _stop(process)
+    return results
+
+
+def measure_startup(index_dir: Path, runs: int = 3) -> dict:
+    times = []
+    for _ in range(runs):
+        process, _, elapsed = _start_server(index_dir)
+        _stop(process)
+        times.append(elapsed)
+    return {"passages": _passages(index_dir), "startup_s_median": round(statistics.median(times), 2),
+            "startup_s_runs": [round(t, 2) for t in times]}
+
+
+def _passages(index_dir: Path) -> int:
+    with sqlite3.connect(index_dir / "qa.sqlite3") as conn:
+        return conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+
+
+# --- the vector index at 1M -------------------------------------------------------------
+
+def measure_ann(base: Path, questions: list[str], embedder, n: int = ANN_VECTORS, queries: int = 200) -> dict:
+    """Exact versus IVF on ``n`` realistic vectors: blends of real passage vectors plus noise."""
+    import faiss
+
+    from qa.ann import FaissIndex, ivf_lists
+
+    with sqlite3.connect(base / "qa.sqlite3") as conn:
+        real = np.stack([np.frombuffer(r[0], np.float32) for r in conn.execute("SELECT vector FROM passages")])
+    rng = np.random.default_rng(0)
+    vectors = np.empty((n, real.shape[1]), np.float32)
+    for lo in range(0, n, 100_000):
+        m = min(100_000, n - lo)
+        mix = real[rng.integers(0, len(real), m)] + 0.5 * real[rng.integers(0, len(real), m)]
+        mix += rng.normal(scale=0.02, size=mix.shape).astype(np.float32)
+        vectors[lo:lo + m] = mix / np.linalg.norm(mix, axis=1, keepdims=True)
+    ids = np.arange(n, dtype=np.int64)
+    q = embedder.encode_queries(questions[:queries])
+
+    def timed_search(index, k=10):
+        index.search(q[:5], k)
+        times, found = [], []
+        for row in q:
+            t = time.perf_counter()
+            found.append(index.search(row, k)[1][0])
+            times.append(time.perf_counter() - t)
+        return np.stack(found), statistics.median(times)
+
+    t = time.perf_counter()
+    exact = FaissIndex.flat(real.shape[1])
+    exact.add(ids, vectors)
+    exact_build = time.perf_counter() - t
+    truth, exact_p50 = timed_search(exact)
+    rows = [{"index": "flat (exact)", "build_s": round(exact_build, 1), "search_p50_ms": _ms(exact_p50),
+             "recall@10": 1.0, "bytes_per_vector": _bytes_per_vector(exact, n)}]
+    del exact
+    t = time.perf_counter()
+    sample = vectors[rng.choice(n, size=min(n, 100_000), replace=False)]
+    approx = FaissIndex.ivf(sample)
+    approx.add(ids, vectors)
+    ivf_build = time.perf_counter() - t
+    nlist = ivf_lists(len(sample))
+    for nprobe in (8, 16, 32, 64, 128):
+        faiss.extract_index_ivf(approx._index).nprobe = nprobe
+        found, p50 = timed_search(approx)
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found)]))
+        rows.append({"index": f"IVF{nlist},Flat nprobe={nprobe}", "build_s": round(ivf_build, 1),
+                     "search_p50_ms": _ms(p50), "recall@10": round(recall, 4),
+                     "bytes_per_vector": _bytes_per_vector(approx, n)})
+    return {"vectors": n, "queries": len(q), "rows": rows}
+
+
+def _bytes_per_vector(index, n: int) -> int:
+    import faiss
+
+    return round(len(faiss.serialize_index(index._index)) / n)
+
+
+# --- the whole run ----------------------------------------------------------------------
+
+def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15, with_ann: bool = True) -> dict:
+    from qa.embeddings import Embedder
+
+    if not (scifact / "corpus.jsonl").exists():
+        raise BadInput("no_scifact", f"{scifact}: no BEIR SciFact folder (corpus.jsonl) here")
+    work.mkdir(parents=True, exist_ok=True)
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                "processor": platform.processor() or platform.machine()}}
+    embedder = Embedder()
+    questions = _questions(scifact)
+    base = build_base(work, scifact, embedder, report)
+    indexes = {100: build_small(work, base, seed, embedder),
+               10_000: clone(base, work / "size-10000", 10_000),
+               100_000: clone(base, work / "size-100000", 100_000)}
+    qfile = work / "questions.json"
+    qfile.write_text(json.dumps(questions[:320]))
+    report["sizes"] = [_in_subprocess("size", str(indexes[size]), str(qfile)) for size in SIZES]
+    small, large = report["sizes"][0], report["sizes"][-1]
+    vector_bytes = 4 * embedder.dim
+    report["memory"] = {"bytes_per_passage_beyond_vectors": round(
+        (large["peak_rss_mb"] - small["peak_rss_mb"]) * 2**20 / (large["passages"] - small["passages"])
+        - vector_bytes), "vector_bytes": vector_bytes}
+    report["http"] = measure_http(indexes[10_000], questions, http_seconds)
+    report["startup"] = measure_startup(indexes[100_000])
+    if with_ann:
+        report["ann"] = measure_ann(base, questions, embedder)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}", ""]
+    lines.append("in-process answers (encode + dense + BM25 + fusion + answer sentence), k=5")
+    lines.append(f"{'passages':>9} {'index':>5} {'floor p50':>10} {'p50':>8} {'p95':>8} {'p50/floor':>9} {'peak RSS':>9}")
+    for row in report["sizes"]:
+        lines.append(f"{row['passages']:>9} {row['index']:>5} {row['floor_p50_ms']:>8.2f}ms {row['answer_p50_ms']:>6.2f}ms"
+                     f" {row['answer_p95_ms']:>6.2f}ms {row['ratio_p50']:>8.2f}x {row['peak_rss_mb']:>7.0f}MB")
+    mem = report["memory"]
+    lines.append(f"memory beyond the {mem['vector_bytes']}-byte vectors: {mem['bytes_per_passage_beyond_vectors']}"
+                 " bytes per passage")
+    lines += ["", f"HTTP (waitress, 10k passages, {report['sizes'][1]['passages']} passages)"]
+    lines.append(f"{'clients':>7} {'req/s':>8} {'p50':>8} {'p95':>8} {'speedup':>8} {'errors':>6}")
+    for clients, row in report["http"].items():
+        lines.append(f"{clients:>7} {row['throughput_rps']:>8.1f} {row['p50_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms"
+                     f" {row['speedup']:>7.2f}x {row['errors'] + row['non_2xx']:>6}")
+    if "indexing" in report:
+        ix = report["indexing"]
+        lines += ["", f"indexing {ix['articles']} articles ({ix['passages']} passages): {ix['passages_per_s']} passages/s"
+                      f" vs bare encode {ix['bare_encode_per_s']}/s = {ix['ratio']}x"]
+    st = report["startup"]
+    lines += ["", f"start-up to /api/health with {st['passages']} passages: {st['startup_s_median']} s (median of "
+                  f"{len(st['startup_s_runs'])})"]
+    if "ann" in report:
+        ann = report["ann"]
+        lines += ["", f"vector index, {ann['vectors']:,} vectors, {ann['queries']} real questions, k=10"]
+        lines.append(f"{'index':<28} {'build':>7} {'p50':>8} {'recall@10':>9} {'bytes/vec':>9}")
+        for row in ann["rows"]:
+            lines.append(f"{row['index']:<28} {row['build_s']:>6.1f}s {row['search_p50_ms']:>6.2f}ms"
+                         f" {row['recall@10']:>9.4f} {row['bytes_per_vector']:>9}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the steps that run in a fresh process
+    step = sys.argv[1]
+    if step == "size":
+        print(json.dumps(measure_size(Path(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text()))))

@@ -65,11 +65,12 @@ class FaissIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
 
     @classmethod
-    def ivf(cls, training: np.ndarray, nprobe: int | None = None) -> "FaissIndex":
-        """An empty IVF index whose clusters are learnt from ``training`` (a sample of the vectors)."""
+    def ivf(cls, training: np.ndarray, total: int | None = None, nprobe: int | None = None,
+            codec: str = "Flat") -> "FaissIndex":
+        """An empty IVF index for about ``total`` vectors, its clusters learnt from ``training`` (a sample)."""
         n, dim = training.shape
-        nlist = ivf_lists(n)
-        index = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+        nlist = min(ivf_lists(total or n), max(1, n // 39))
+        index = faiss.index_factory(dim, f"IVF{nlist},{codec}", faiss.METRIC_INNER_PRODUCT)
         index.train(np.ascontiguousarray(training, dtype=np.float32))
         index.nprobe = nprobe or default_nprobe(nlist)
         return cls(index)
@@ -144,13 +145,18 @@ class FaissIndex:
 
 
 def ivf_lists(n: int) -> int:
-    """Clusters for ``n`` vectors: about 4 * sqrt(n), with at least 39 training vectors each."""
+    """Clusters for ``n`` vectors: about 4 * sqrt(n), with at least 39 vectors each."""
     return max(1, min(int(4 * math.sqrt(n)), n // 39))
+
+
+def training_size(n: int) -> int:
+    """Vectors to learn the clusters from: 40 per cluster, or all of them."""
+    return min(n, 40 * ivf_lists(n))
 
 
 def default_nprobe(nlist: int) -> int:
     """Clusters searched per question (see README, Performance, for the recall it gives)."""
-    return max(1, min(nlist, 32))
+    return max(1, min(nlist, 64))
 
 
 class _ReadWriteLock:

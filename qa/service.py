@@ -18,7 +18,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from qa import articles as articles_mod
-from qa.ann import FaissIndex, LockedIndex
+from qa.ann import FaissIndex, LockedIndex, training_size
 from qa.bm25 import Bm25Index
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage, chunk
@@ -33,7 +33,6 @@ log = logging.getLogger("qa")
 MAX_K = 50
 AUTO_IVF_MIN_VECTORS = 5_000    # from here IVF is faster at no measured loss (README, Performance)
 IVF_MIN_VECTORS = 1_000         # fewer cannot be clustered usefully
-IVF_TRAINING_SAMPLE = 100_000
 _REBUILDING = "rebuilding:"
 WRITE_BATCH_PASSAGES = 512
 
@@ -399,10 +398,10 @@ class QAService:
     def _new_index(self, kind: str, ids: np.ndarray) -> FaissIndex:
         if kind == "flat":
             return FaissIndex.flat(self.embedder.dim)
-        sample = np.random.default_rng(0).choice(ids, size=min(len(ids), IVF_TRAINING_SAMPLE), replace=False)
+        sample = np.random.default_rng(0).choice(ids, size=training_size(len(ids)), replace=False)
         _, training = self.store.vectors(np.sort(sample))
         log.info("clustering %d vectors for the IVF index", len(training))
-        return FaissIndex.ivf(training)
+        return FaissIndex.ivf(training, total=len(ids))
 
     def rebuild(self, progress: bool = False) -> int:
         """Re-embed every stored article with this service's model and settings (after a change).

@@ -71,6 +71,7 @@ class FaissIndex:
         n, dim = training.shape
         nlist = min(ivf_lists(total or n), max(1, n // 39))
         index = faiss.index_factory(dim, f"IVF{nlist},{codec}", faiss.METRIC_INNER_PRODUCT)
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # clustering uses every core (searches use one)
         index.train(np.ascontiguousarray(training, dtype=np.float32))
         index.nprobe = nprobe or default_nprobe(nlist)
         return cls(index)
@@ -156,7 +157,7 @@ def training_size(n: int) -> int:
 
 def default_nprobe(nlist: int) -> int:
     """Clusters searched per question (see README, Performance, for the recall it gives)."""
-    return max(1, min(nlist, 64))
+    return max(1, min(nlist, 32))
 
 
 class _ReadWriteLock:

@@ -128,7 +128,8 @@ def clone(base: Path, target: Path, passages: int) -> Path:
         return target
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    shutil.copy(base / "qa.sqlite3", target / "qa.sqlite3")
+    with sqlite3.connect(base / "qa.sqlite3") as source, sqlite3.connect(target / "qa.sqlite3") as copy_:
+        source.backup(copy_)  # consistent even with a WAL file beside it
     conn = sqlite3.connect(target / "qa.sqlite3")
     conn.execute("PRAGMA foreign_keys=ON")
     counts = dict(conn.execute("SELECT article_id, COUNT(*) FROM passages GROUP BY article_id"))
@@ -145,8 +146,6 @@ def clone(base: Path, target: Path, passages: int) -> Path:
     with conn:
         conn.execute("CREATE TEMP TABLE keep (id TEXT, copy INTEGER)")
         conn.executemany("INSERT INTO keep VALUES (?, ?)", keep)
-        conn.execute("DELETE FROM passages_fts WHERE rowid IN (SELECT p.id FROM passages p WHERE p.article_id "
-                     "NOT IN (SELECT id FROM keep WHERE copy = 0))")
         conn.execute("DELETE FROM articles WHERE id NOT IN (SELECT id FROM keep WHERE copy = 0)")
         for n in range(1, copy):
             conn.execute(
@@ -160,13 +159,9 @@ def clone(base: Path, target: Path, passages: int) -> Path:
                 ' SELECT p.article_id || \'~\' || ?, p.ord, p.start, p."end", p.sentences, p.vector,'
                 " p.sentence_vectors FROM passages p JOIN keep k ON k.id = p.article_id AND k.copy = ?"
                 " WHERE p.id <= ?", (n, n, first))
-            conn.execute(
-                "INSERT INTO passages_fts (rowid, title, body) SELECT p.id, a.title,"
-                ' substr(a.text, p.start + 1, p."end" - p.start) FROM passages p JOIN articles a'
-                " ON a.id = p.article_id WHERE p.id > ?", (first,))
     conn.execute("VACUUM")
     conn.close()
-    service = _service(target)  # builds the FAISS file from the copied vectors, as a start-up would
+    service = _service(target)  # builds the vector and BM25 indexes from the copied rows, as a start-up would
     service.close()
     (target / "complete").write_text("ok")
     return target
@@ -325,11 +320,13 @@ def measure_http(index_dir: Path, questions: list[str], seconds: int) -> dict:
         try:
             results = {}
             for clients in (1, 8, 32):
-                env = {**os.environ, "QA_BENCH_QUESTIONS": str(qfile), "QA_BENCH_RUN": f"run {clients}"}
+                env = {**os.environ, "QA_BENCH_QUESTIONS": str(qfile), "QA_BENCH_RUN": f"run{clients}"}
                 out = subprocess.run([wrk, f"-t{min(clients, 2)}", f"-c{clients}", f"-d{seconds}s", "--timeout",
                                       "10s", "-s", str(script), base], capture_output=True, text=True, env=env,
                                      timeout=seconds + 60)
-                line = next(li for li in out.stdout.splitlines() if li.startswith("WRK "))
+                line = next((li for li in out.stdout.splitlines() if li.startswith("WRK ")), None)
+                if line is None:
+                    raise RuntimeError(f"wrk gave no figures:\n{out.stdout}\n{out.stderr}")
                 row = json.loads(line[4:])
                 row["throughput_rps"] = round(row["requests"] / row["duration_s"], 1)
                 results[str(clients)] = row

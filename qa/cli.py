@@ -14,9 +14,9 @@ import signal
 import sys
 from pathlib import Path
 
-from qa.config import ANN_KINDS, Settings
+from qa.config import ANN_KINDS, BACKENDS, Settings
 from qa.errors import QAError
-from qa.search import FUSIONS
+from qa.search import FUSIONS, LEXICAL_NORMS
 
 log = logging.getLogger("qa")
 
@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--model", help="embedding model: a name or a local folder (env QA_MODEL)")
     common.add_argument("--corpus-dir", type=Path, help="folder of article files (env QA_CORPUS_DIR)")
     common.add_argument("--index-dir", type=Path, help="where the index is kept (env QA_INDEX_DIR)")
+    common.add_argument("--backend", choices=BACKENDS,
+                        help="run the model with PyTorch (default), ONNX Runtime, or ONNX int8 (env QA_BACKEND; "
+                             "onnx needs pip install '.[onnx]')")
     common.add_argument("--ann", choices=ANN_KINDS,
                         help="vector search: exact (flat), approximate (ivf), or by corpus size (auto; env QA_ANN)")
 
@@ -81,6 +84,8 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fusion", choices=FUSIONS)
     group.add_argument("--alpha", type=float, help="weight of the dense score in convex fusion")
     group.add_argument("--rrf-k", type=int)
+    group.add_argument("--lexical-norm", choices=LEXICAL_NORMS,
+                       help="scale BM25 by the question's idf sum (idf) or by the best score (max)")
     group.add_argument("--sentence-weight", type=float, help="weight of the best sentence in re-ranking")
     group.add_argument("--answer-overlap", type=float, help="weight of shared words when picking the answer")
     group.add_argument("--answer-type-weight", type=float,
@@ -96,7 +101,7 @@ def _service_options(args) -> dict:
     from qa.chunking import ChunkingConfig
     from qa.search import RankingConfig
 
-    ranking = {name: getattr(args, name) for name in ("fusion", "alpha", "rrf_k", "sentence_weight",
+    ranking = {name: getattr(args, name) for name in ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight",
                                                      "answer_overlap", "answer_type_weight", "dedupe")
                if getattr(args, name, None) is not None}
     options: dict = {"ranking": replace(RankingConfig(), **ranking)}
@@ -124,7 +129,8 @@ def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env(base_dir).with_(
         **{name: getattr(args, name, None)
-           for name in ("model", "corpus_dir", "index_dir", "ann", "host", "port", "threads", "api_token")})
+           for name in ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads",
+                        "api_token")})
     command = args.command or "serve"
     try:
         return COMMANDS[command](args, settings)

@@ -24,6 +24,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 ANN_KINDS = ("auto", "flat", "ivf")
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
@@ -47,6 +48,7 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 * 1024
     max_question_chars: int = 1000
     ann: str = "auto"
+    backend: str = "torch"
 
     @classmethod
     def from_env(cls, base_dir: Path | None = None) -> "Settings":
@@ -62,6 +64,7 @@ class Settings:
             api_token=env("QA_API_TOKEN") or None,
             max_upload_bytes=_env_int("QA_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
             ann=_env_choice("QA_ANN", ANN_KINDS, "auto"),
+            backend=_env_choice("QA_BACKEND", BACKENDS, "torch"),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -29,12 +29,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa.config import DEFAULT_MODEL  # noqa: E402
+from qa.config import BACKENDS, DEFAULT_MODEL  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 
 Span = tuple[int, int]
 T = TypeVar("T")
 _DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
 
 
 def resolve_model(spec: str) -> str:
@@ -46,19 +47,61 @@ def resolve_model(spec: str) -> str:
     return str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
 
 
-def load_model(spec: str):
+def load_model(spec: str, backend: str = "torch"):
+    """The sentence-transformers model for ``spec``, run by PyTorch or by ONNX Runtime.
+
+    ``onnx`` exports the model once (locally, from its PyTorch weights) into a
+    cache folder; ``onnx-int8`` also quantizes it. Both need ``pip install .[onnx]``.
+    """
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    if backend not in BACKENDS:
+        raise QAError("bad_backend", f"backend must be one of {', '.join(BACKENDS)}")
     try:
-        return SentenceTransformer(resolve_model(spec), device="cpu")
+        if backend == "torch":
+            return SentenceTransformer(resolve_model(spec), device="cpu")
+        return _load_onnx(resolve_model(spec), quantized=backend == "onnx-int8")
+    except ImportError:
+        raise QAError("backend_unavailable", f"the {backend} backend needs ONNX Runtime: "
+                                             "pip install '.[onnx]'", status=500) from None
     except (OSError, ValueError) as exc:
         raise QAError("model_unavailable",
                       f"cannot load embedding model {spec!r} offline: give a local folder path "
                       f"or a model already in the local Hugging Face cache ({exc.__class__.__name__})",
                       status=500) from None
+
+
+def _load_onnx(source: str, quantized: bool):
+    import hashlib
+    import shutil
+
+    import onnxruntime  # noqa: F401 - a clear ImportError before any export work
+    from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
+
+    cache = Path(os.environ.get("QA_MODEL_CACHE") or Path.home() / ".cache" / "qa" / "onnx")
+    folder = cache / (Path(source).name + "-" + hashlib.sha256(source.encode()).hexdigest()[:10])
+    if not (folder / "onnx" / "model.onnx").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(source, folder)
+        SentenceTransformer(str(folder), backend="onnx", device="cpu").save_pretrained(str(folder))
+    if not quantized:
+        return SentenceTransformer(str(folder), backend="onnx", device="cpu")
+    config = "avx512_vnni" if "avx512_vnni" in _cpu_flags() else "avx2"
+    name = f"onnx/model_qint8_{config}.onnx"
+    if not (folder / name).exists():
+        export_dynamic_quantized_onnx_model(SentenceTransformer(str(folder), backend="onnx", device="cpu"),
+                                            config, str(folder))
+    return SentenceTransformer(str(folder), backend="onnx", device="cpu", model_kwargs={"file_name": name})
+
+
+def _cpu_flags() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
 
 
 class Embedder:
@@ -72,9 +115,11 @@ class Embedder:
     small batches, so a large add delays a question by one batch at most.
     """
 
-    def __init__(self, spec: str = DEFAULT_MODEL, batch_size: int = 16, cache_size: int = 4096):
+    def __init__(self, spec: str = DEFAULT_MODEL, backend: str = "torch", batch_size: int = 16,
+                 cache_size: int = 4096):
         self.spec = spec
-        self.model = load_model(spec)
+        self.backend = backend
+        self.model = load_model(spec, backend)
         self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
                        else self.model.get_sentence_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
@@ -140,6 +185,11 @@ class Embedder:
         with torch.inference_mode():
             vectors = self.model(dict(features))["sentence_embedding"].float().numpy()
         return _unit(vectors)
+
+    @property
+    def identity(self) -> str:
+        """What the vectors depend on: the model, and int8 quantization (ONNX in float32 gives PyTorch's vectors)."""
+        return self.spec + ("+int8" if self.backend == "onnx-int8" else "")
 
     # --- passages -------------------------------------------------------------------------
 

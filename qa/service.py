@@ -77,7 +77,7 @@ class QAService:
                  ranking: RankingConfig = RankingConfig(), chunking: ChunkingConfig = ChunkingConfig(),
                  embed_title: bool = True, allow_rebuild: bool = False):
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model)
+        self.embedder = embedder or Embedder(settings.model, settings.backend)
         self.chunking = chunking
         self.embed_title = embed_title
         self.store = Store(settings.db_path)
@@ -315,7 +315,7 @@ class QAService:
     def _build_id(self) -> str:
         """What the stored vectors depend on: the model and how passages are cut and embedded."""
         c = self.chunking
-        return (f"{_model_identity(self.embedder.spec)} | window={c.size} stride={c.stride} "
+        return (f"{_model_identity(self.embedder.identity)} | window={c.size} stride={c.stride} "
                 f"max_chars={c.max_chars} max_tokens={c.max_tokens} title={int(self.embed_title)}")
 
     def _check_build(self, allow_rebuild: bool) -> bool:

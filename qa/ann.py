@@ -59,21 +59,20 @@ class FaissIndex:
         self.kind = "ivf" if isinstance(index, faiss.IndexIVF) else "flat"
         if self.kind == "ivf":
             index.set_direct_map_type(faiss.DirectMap.Hashtable)  # vectors by id, for fusion
+            index.nprobe = default_nprobe(index.nlist)  # a search setting, not part of the saved index
 
     @classmethod
     def flat(cls, dim: int) -> "FaissIndex":
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
 
     @classmethod
-    def ivf(cls, training: np.ndarray, total: int | None = None, nprobe: int | None = None,
-            codec: str = "Flat") -> "FaissIndex":
+    def ivf(cls, training: np.ndarray, total: int | None = None, codec: str = "Flat") -> "FaissIndex":
         """An empty IVF index for about ``total`` vectors, its clusters learnt from ``training`` (a sample)."""
         n, dim = training.shape
         nlist = min(ivf_lists(total or n), max(1, n // 39))
         index = faiss.index_factory(dim, f"IVF{nlist},{codec}", faiss.METRIC_INNER_PRODUCT)
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # clustering uses every core (searches use one)
         index.train(np.ascontiguousarray(training, dtype=np.float32))
-        index.nprobe = nprobe or default_nprobe(nlist)
         return cls(index)
 
     @classmethod

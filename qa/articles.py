@@ -44,10 +44,6 @@ class Article:
             digest.update((part or "").encode("utf-8") + b"\x00")
         return digest.hexdigest()
 
-    def meta(self) -> dict:
-        return {"id": self.id, "title": self.title, "author": self.author,
-                "date": self.date, "source": self.source}
-
 
 # --- identifiers -------------------------------------------------------------
 

@@ -124,9 +124,8 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("faiss", "sentence_transformers", "httpx", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
     settings = Settings.from_env(base_dir).with_(
         **{name: getattr(args, name, None)
            for name in ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads",

@@ -236,14 +236,11 @@ class Embedder:
 
     # --- questions ------------------------------------------------------------------------
 
-    def encode_query(self, text: str) -> np.ndarray:
-        """Unit vector for one question; concurrent callers share one model call; repeats come from a cache."""
-        return self.start_query(text)()
-
     def start_query(self, text: str) -> Callable[[], np.ndarray]:
-        """Start encoding a question and return a function that waits for its vector.
+        """Start encoding a question; returns a function that waits for its unit vector.
 
-        The caller can do other work (the BM25 search) while the model thread encodes.
+        The caller can do other work (the BM25 search) while the model thread encodes;
+        concurrent questions share one model call; repeats come from a cache.
         """
         with self._cache_lock:
             cached = self._cache.get(text)

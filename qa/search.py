@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) + lexical (FTS5 BM25), fused, re-ranked, with the answer sentence.
+"""Hybrid retrieval: dense (FAISS) + lexical (tantivy BM25), fused, re-ranked, with the answer sentence.
 
 question -> question vector, BM25 terms -> candidates from each -> every
 candidate scored by both -> fused score -> best-sentence re-ranking -> the
@@ -86,7 +86,7 @@ class Searcher:
         scored.sort(key=lambda item: item[0], reverse=True)
         hits: list[Hit] = []
         for score, passage, sims in scored:  # answers are picked only for passages that may be shown
-            best = int(np.argmax(sims + cfg.answer_overlap * _coverage(passage, idf)))
+            best = int(np.argmax(sims + cfg.answer_overlap * _coverage(passage, idf) - _repeated(passage)))
             hit = Hit(passage, score, passage.sentences[best])
             if not (cfg.dedupe and _already_shown(hit, hits)):
                 hits.append(hit)
@@ -147,6 +147,14 @@ def _coverage(passage: StoredPassage, idf: dict[str, float]) -> np.ndarray:
         return np.zeros(len(passage.sentences), np.float32)
     return np.array([sum(idf.get(t, 0.0) for t in lexical.terms(passage.text[a:b])) / total
                      for a, b in passage.sentences], dtype=np.float32)
+
+
+def _repeated(passage: StoredPassage) -> np.ndarray:
+    """1 for a sentence whose words all recur in a longer sentence of the passage (a repeated
+    section label, say): the longer sentence says the same and more, so it is the better answer."""
+    words = [lexical.terms(passage.text[a:b]) for a, b in passage.sentences]
+    return np.array([any(len(other) > len(mine) and set(mine) <= set(other) for other in words)
+                     for mine in words], dtype=np.float32)
 
 
 def _already_shown(hit: Hit, shown: list[Hit]) -> bool:

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from qa import evaluation
+from qa.articles import Article
 from qa.errors import BadInput
 from qa.search import RankingConfig, Searcher
 
@@ -73,3 +74,13 @@ def test_question_set_errors_name_file_and_line(tmp_path, line, fragment):
     with pytest.raises(BadInput) as err:
         evaluation.load_questions(path)
     assert f"{path}:2:" in err.value.message and fragment in err.value.message
+
+
+def test_a_label_repeated_inside_a_longer_line_is_not_the_answer(make_service):
+    service = make_service(corpus_files=())
+    text = ("Harbour Notes\n\nHarbour Notes\n\nFrom Harbour Notes, Coastal Weekly Issue 12, by Ana Ruiz\n\n"
+            "The harbour reopened on Monday after the storm. Ferries run every hour again.")
+    service.add(Article(id="harbour", title="Harbour reopens", text=text))
+    results = service.ask("What newspaper printed the harbour notes?", 5)["results"]
+    header = [r for r in results if "Coastal Weekly" in r["text"]]
+    assert header and all("Coastal Weekly Issue 12" in r["answer"] for r in header)

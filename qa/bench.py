@@ -457,7 +457,7 @@ def format_report(report: dict) -> str:
     mem = report["memory"]
     lines.append(f"memory beyond the {mem['vector_bytes']}-byte vectors: {mem['bytes_per_passage_beyond_vectors']}"
                  " bytes per passage")
-    lines += ["", f"HTTP (waitress, 10k passages, {report['sizes'][1]['passages']} passages)"]
+    lines += ["", f"HTTP (waitress, {report['sizes'][1]['passages']} passages, wrk on loopback, every question different)"]
     lines.append(f"{'clients':>7} {'req/s':>8} {'p50':>8} {'p95':>8} {'speedup':>8} {'errors':>6}")
     for clients, row in report["http"].items():
         lines.append(f"{clients:>7} {row['throughput_rps']:>8.1f} {row['p50_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms"

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from qa.config import ANN_KINDS, BACKENDS, Settings
-from qa.errors import QAError
+from qa.errors import BadInput, QAError
 from qa.search import FUSIONS, LEXICAL_NORMS
 
 log = logging.getLogger("qa")
@@ -91,6 +91,8 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--answer-type-weight", type=float,
                        help="bonus for sentences holding the kind of answer asked for (number, date, person)")
     group.add_argument("--no-dedupe", dest="dedupe", action="store_false", default=None)
+    group.add_argument("--feedback", type=float,
+                       help="pseudo-relevance feedback: weight of the top passages' mean vector (0: off)")
     group.add_argument("--window", type=int, help="sentences per passage")
     group.add_argument("--stride", type=int, help="sentences between passage starts")
     group.add_argument("--no-title", dest="embed_title", action="store_false", default=None,
@@ -102,12 +104,16 @@ def _service_options(args) -> dict:
     from qa.search import RankingConfig
 
     ranking = {name: getattr(args, name) for name in ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight",
-                                                     "answer_overlap", "answer_type_weight", "dedupe")
+                                                     "answer_overlap", "answer_type_weight", "dedupe", "feedback")
                if getattr(args, name, None) is not None}
-    options: dict = {"ranking": replace(RankingConfig(), **ranking)}
-    if args.window or args.stride:
-        base = ChunkingConfig()
-        options["chunking"] = ChunkingConfig(size=args.window or base.size, stride=args.stride or base.stride)
+    try:
+        options: dict = {"ranking": replace(RankingConfig(), **ranking)}
+        if args.window is not None or args.stride is not None:
+            base = ChunkingConfig()
+            options["chunking"] = replace(base, size=base.size if args.window is None else args.window,
+                                          stride=base.stride if args.stride is None else args.stride)
+    except ValueError as exc:
+        raise BadInput("invalid_option", str(exc)) from None
     if args.embed_title is not None:
         options["embed_title"] = args.embed_title
     return options

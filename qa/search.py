@@ -35,12 +35,20 @@ class RankingConfig:
     answer_overlap: float = 0.3   # weight of shared words when picking the answer sentence
     answer_type_weight: float = 0.2  # bonus for a sentence holding the kind of answer asked for
     dedupe: bool = True           # drop passages whose answer is already shown by a better one
+    feedback: float = 0.0         # pseudo-relevance feedback: weight of the top passages' mean vector
+                                  # (off: +0.005 nDCG@10 on SciFact at 0.3, but a seed question lost)
+    feedback_depth: int = 3
 
     def __post_init__(self):
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
         if self.lexical_norm not in LEXICAL_NORMS:
             raise ValueError(f"lexical_norm must be one of {', '.join(LEXICAL_NORMS)}")
+        if not 0 <= self.alpha <= 1:
+            raise ValueError("alpha must be between 0 and 1")
+        for name in ("sentence_weight", "answer_overlap", "answer_type_weight", "feedback"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be 0 or more")
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,9 @@ class Searcher:
         qvec = vector()
         dense = self._dense(qvec, depth) if cfg.fusion != "lexical" else {}
         fused = self._fuse(qvec, dense, lexical_scores)
+        if cfg.feedback > 0 and fused and cfg.fusion != "lexical":
+            fvec = self._feedback(qvec, sorted(fused, key=fused.get, reverse=True)[:cfg.feedback_depth])
+            fused = self._fuse(fvec, self._dense(fvec, depth), lexical_scores)
         if not fused:
             return []
         order = sorted(fused, key=fused.get, reverse=True)[:max(cfg.rerank_depth, 2 * k)]
@@ -107,6 +118,14 @@ class Searcher:
             return _max_normalized(scores), idf
         scale = sum(idf.values())
         return ({pid: s / scale for pid, s in scores.items()} if scale > 0 else {}), idf
+
+    def _feedback(self, qvec: np.ndarray, top: list[int]) -> np.ndarray:
+        """Rocchio on the question vector: moved towards the mean of the best passages found."""
+        _, vectors = self.store.vectors(top)
+        if not len(vectors):
+            return qvec
+        moved = qvec + self.config.feedback * vectors.mean(axis=0)
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
 
     def _dense(self, qvec: np.ndarray, depth: int) -> dict[int, float]:
         scores, ids = self.index.search(qvec, depth)

@@ -45,6 +45,16 @@ def test_dense_and_lexical_both_contribute(seed_service):
     assert "nuclear reactors" in top("dense", "Which country constructs atomic power stations for Ankara?")
 
 
+def test_pseudo_relevance_feedback_moves_the_question_towards_its_best_passages(seed_service):
+    def ranking(**config):
+        searcher = Searcher(seed_service.store, seed_service.index, seed_service.bm25, seed_service.embedder,
+                            RankingConfig(**config))
+        return [hit.passage.id for hit in searcher.search("What air defense system did Turkey purchase?", 10)]
+    plain, fed = ranking(), ranking(feedback=1.0)
+    assert fed[0] == plain[0]  # the clear answer stays first
+    assert fed != plain        # the rest is re-ranked around the first passages found
+
+
 def test_question_with_no_matching_words_still_gets_dense_results(seed_service):
     results = seed_service.ask("zzzz qqqq", 3)["results"]
     assert len(results) == 3

@@ -1,0 +1,17 @@
+"""The command line: bad input is one `error:` line and exit status 2, never a traceback."""
+
+import pytest
+
+from qa.cli import main
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["eval", "tests/data/seed_questions.jsonl", "--alpha", "2"], "alpha must be between 0 and 1"),
+    (["eval", "tests/data/seed_questions.jsonl", "--feedback", "-1"], "feedback must be 0 or more"),
+    (["eval", "tests/data/seed_questions.jsonl", "--window", "2", "--stride", "3"], "stride"),
+    (["eval", "no/such/file.jsonl"], "no/such/file.jsonl"),
+])
+def test_bad_input_is_one_error_line(argv, fragment, capsys, tmp_path):
+    assert main(argv + ["--index-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and fragment in err[0]

@@ -80,7 +80,9 @@ def from_fields(text: str, title: str | None = None, author: str | None = None,
                         ("source", source), ("id", article_id)):
         if value is not None and not isinstance(value, str):
             raise BadInput("invalid_field", f"'{name}' must be a string")
-    draft = parse_text(text)
+        if value is not None:
+            extract.check_text(value, f"'{name}'")
+    draft = parse_text(extract.check_text(text, "article text"))
     final_title = _clean_field(title) or draft.title
     return Article(
         id=check_id(article_id) if article_id else "",  # the service picks a free id from the title

@@ -74,6 +74,11 @@ class Bm25Index:
             self._index.reload()
             self._searcher = self._index.searcher()
 
+    def claim_writer(self) -> None:
+        """Take this index's single writer now (``index_busy`` if another process holds it), so a
+        write fails before anything is stored, and a server keeps other processes from writing."""
+        self._writable()
+
     def _writable(self) -> tantivy.IndexWriter:
         with self._writer_lock:
             if self._writer is None:

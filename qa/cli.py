@@ -132,15 +132,17 @@ def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
-    settings = Settings.from_env(base_dir).with_(
-        **{name: getattr(args, name, None)
-           for name in ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads",
-                        "api_token")})
-    command = args.command or "serve"
     try:
-        return COMMANDS[command](args, settings)
+        settings = Settings.from_env(base_dir).with_(
+            **{name: getattr(args, name, None)
+               for name in ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads",
+                            "api_token")})
+        return COMMANDS[args.command or "serve"](args, settings)
     except QAError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a port in use, an unwritable index folder, ...
+        print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -161,6 +163,7 @@ def cmd_serve(args, settings: Settings) -> int:
     try:
         report = service.sync(progress=sys.stderr.isatty())
         log.info("corpus %s: %s", settings.corpus_dir, report.as_dict())
+        service.bm25.claim_writer()  # while serving, other processes cannot write to this index
         server = create_server(create_app(service), host=settings.host, port=settings.port,
                                threads=settings.threads, ident="qa")
         log.info("serving %s articles on http://%s:%s", service.stats()["articles"],
@@ -216,6 +219,10 @@ def cmd_add(args, settings: Settings) -> int:
             print(f"error: {path}: {getattr(exc, 'message', exc)}", file=sys.stderr)
     service = _service(settings)
     try:
+        for article in [a for a in loaded if not service.passages_of(a)]:
+            failed += 1
+            loaded.remove(article)
+            print(f"error: {article.id}: no sentences to index", file=sys.stderr)
         for result in service.add_many(loaded, progress=True):
             print(json.dumps(result.as_dict()))
     finally:

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from qa.errors import BadInput
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -20,7 +22,7 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise SystemExit(f"error: {name} must be a whole number, got {raw!r}") from None
+        raise BadInput("invalid_setting", f"{name} must be a whole number, got {raw!r}") from None
 
 
 ANN_KINDS = ("auto", "flat", "ivf")
@@ -30,7 +32,7 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     raw = os.environ.get(name) or default
     if raw not in choices:
-        raise SystemExit(f"error: {name} must be one of {', '.join(choices)}, got {raw!r}")
+        raise BadInput("invalid_setting", f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     return raw
 
 

@@ -32,8 +32,18 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise BadInput("undecodable", f"text is not valid UTF-8 (byte {exc.start}): "
                                       "save the file as UTF-8 and try again") from None
+    return check_text(text, "text")
+
+
+def check_text(text: str, what: str) -> str:
+    """Refuse text that cannot be stored and searched intact: NUL characters (SQLite's text
+    functions stop at them) and unpaired surrogates (not Unicode at all; JSON can carry them)."""
     if "\x00" in text:
-        raise BadInput("undecodable", "text contains NUL bytes; is this a binary file?")
+        raise BadInput("undecodable", f"{what} contains NUL characters; is this a binary file?")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadInput("undecodable", f"{what} is not valid Unicode (an unpaired surrogate at {exc.start})") from None
     return text
 
 

@@ -44,6 +44,8 @@ class RankingConfig:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}")
         if self.lexical_norm not in LEXICAL_NORMS:
             raise ValueError(f"lexical_norm must be one of {', '.join(LEXICAL_NORMS)}")
+        if self.rrf_k < 1:
+            raise ValueError("rrf_k must be 1 or more")
         if not 0 <= self.alpha <= 1:
             raise ValueError("alpha must be between 0 and 1")
         for name in ("sentence_weight", "answer_overlap", "answer_type_weight", "feedback"):
@@ -148,9 +150,10 @@ class Searcher:
         if missing:
             try:
                 found, vectors = missing, self.index.vectors(np.asarray(missing, np.int64))
-            except KeyError:  # added to the BM25 index a moment before the vector index
+            except KeyError:  # added to (or removed from) the vector index a moment apart from BM25
                 found, vectors = self.store.vectors(missing)
-            dense = {**dense, **dict(zip(list(found), (vectors @ qvec).tolist()))}
+            if len(found):  # passages removed since BM25 found them are simply dropped
+                dense = {**dense, **dict(zip(list(found), (vectors @ qvec).tolist()))}
         return {pid: cfg.alpha * sim + (1 - cfg.alpha) * lex.get(pid, 0.0) for pid, sim in dense.items()}
 
 

@@ -25,6 +25,7 @@ from qa.chunking import ChunkingConfig, Passage, chunk
 from qa.config import Settings
 from qa.embeddings import Embedder, resolve_model
 from qa.errors import BadInput, Conflict, NotFound, QAError
+from qa.extract import check_text
 from qa.search import Hit, RankingConfig, Searcher
 from qa.store import CorpusFile, Store
 
@@ -128,7 +129,7 @@ class QAService:
     def check_question(self, question: object) -> str:
         if not isinstance(question, str) or not question.strip():
             raise BadInput("missing_question", "a non-empty question is required")
-        question = question.strip()
+        question = check_text(question.strip(), "question")
         if len(question) > self.settings.max_question_chars:
             raise BadInput("question_too_long",
                            f"question is {len(question)} characters; the limit is "
@@ -158,6 +159,7 @@ class QAService:
         """Remove an article everywhere; returns how many passages went with it."""
         articles_mod.check_id(article_id)
         with self._write_lock:
+            self.bm25.claim_writer()
             with self.store.transaction() as conn:
                 removed = self.store.delete_article(conn, article_id)
             if removed is None:
@@ -179,22 +181,29 @@ class QAService:
                 self.remove(known[rel].article_id)
                 report.removed += 1
             items = []
-            taken = {f.article_id: rel for rel, f in known.items()}
+            taken = self._taken_ids()
             for rel, path in sorted(on_disk.items()):
-                stat = path.stat()
-                file = CorpusFile("", stat.st_mtime_ns, stat.st_size)
                 old = known.get(rel)
-                if old and (old.mtime_ns, old.size) == (file.mtime_ns, file.size):
-                    report.unchanged += 1
-                    continue
-                article_id = old.article_id if old else _unique_id(articles_mod.slugify(path.stem), rel, taken)
-                taken[article_id] = rel
                 try:
-                    article = articles_mod.read_file(path, article_id)
+                    stat = path.stat()
+                    file = CorpusFile("", stat.st_mtime_ns, stat.st_size)
+                    if old and (old.mtime_ns, old.size) == (file.mtime_ns, file.size):
+                        report.unchanged += 1
+                        continue
+                    article = articles_mod.read_file(path, old.article_id if old else articles_mod.slugify(path.stem))
+                except OSError as exc:
+                    report.errors.append(f"{rel}: cannot read: {exc.strerror or exc}")
+                    continue
                 except QAError as exc:
                     report.errors.append(f"{rel}: {exc.message}")
                     continue
-                items.append(_Item(article, "corpus", rel, CorpusFile(article_id, file.mtime_ns, file.size)))
+                if not old:
+                    article = replace(article, id=self._corpus_id(article, rel, taken))
+                taken[article.id] = rel
+                if not self.passages_of(article):
+                    report.errors.append(f"{rel}: no sentences to index")
+                    continue
+                items.append(_Item(article, "corpus", rel, CorpusFile(article.id, file.mtime_ns, file.size)))
             for result in self._write(items, progress):
                 if result.status == "unchanged":
                     report.unchanged += 1
@@ -218,6 +227,7 @@ class QAService:
     def _write_batch(self, items: list[_Item], force: bool) -> list[WriteResult]:
         if self._needs_rebuild and not force:
             raise Conflict("model_mismatch", "the index holds another model's vectors; run the rebuild first")
+        self.bm25.claim_writer()
         pending, results = [], {}
         for n, item in enumerate(items):
             old_hash = self.store.article_hash(item.article.id)
@@ -272,6 +282,27 @@ class QAService:
         prefix = f"{article.title}\n" if self.embed_title and passage.start >= article.body_start else ""
         shift = len(prefix) - passage.start
         return prefix + body, [(a + shift, b + shift) for a, b in passage.sentences]
+
+    def _taken_ids(self) -> dict[str, str | None]:
+        """Every stored id, with its corpus path (None for articles added through the API or CLI)."""
+        paths = {f.article_id: rel for rel, f in self.store.corpus_files().items()}
+        return {article_id: paths.get(article_id) for article_id in self.store.article_ids()}
+
+    def _corpus_id(self, article: Article, rel: str, taken: dict[str, str | None]) -> str:
+        """The id for a new corpus file: its slug, unless another article holds it.
+
+        An API article with the very same content is taken over by the file (it was
+        added by hand, then dropped into the folder); any other holder keeps its id
+        and the file gets ``slug-2``, ``slug-3``, ...
+        """
+        slug = article.id
+        holder = taken.get(slug, rel)
+        if holder == rel or (holder is None and self.store.article_hash(slug) == article.content_hash):
+            return slug
+        n = 2
+        while f"{slug}-{n}" in taken:
+            n += 1
+        return f"{slug}-{n}"
 
     def _free_id(self, slug: str) -> str:
         candidate, n = slug, 1
@@ -426,8 +457,12 @@ class QAService:
             return len(items)
 
     def save_index(self) -> None:
-        self._dirty.clear()
-        self.index.save(self.index_path)
+        self._dirty.clear()  # before saving: a write during the save marks it dirty again
+        try:
+            self.index.save(self.index_path)
+        except BaseException:
+            self._dirty.set()
+            raise
 
     def _save_loop(self) -> None:
         """Save the FAISS file a moment after writes stop, off the request path."""
@@ -441,7 +476,7 @@ class QAService:
     def close(self) -> None:
         """Save what is unsaved and stop the saver thread."""
         self._closed.set()
-        self._saver.join(timeout=5)
+        self._saver.join()  # lets a save in progress finish
         if self._dirty.is_set():
             self.save_index()
         self.bm25.close()
@@ -466,23 +501,21 @@ def _model_identity(spec: str) -> str:
     return DEFAULT_MODEL if resolve_model(spec) == resolve_model(DEFAULT_MODEL) else spec
 
 
-def _unique_id(slug: str, rel: str, taken: dict[str, str]) -> str:
-    if slug not in taken or taken[slug] == rel:
-        return slug
-    n = 2
-    while f"{slug}-{n}" in taken:
-        n += 1
-    return f"{slug}-{n}"
-
-
 def _batches(items: list[_Item], max_chars: int) -> Iterator[list[_Item]]:
-    batch, size = [], 0
+    """Consecutive batches of about ``max_chars``; an id seen twice starts a new batch, so the
+    second write of an article replaces the first instead of racing it inside one transaction."""
+    batch: list[_Item] = []
+    size, ids = 0, set()
     for item in items:
+        if item.article.id in ids:
+            yield batch
+            batch, size, ids = [], 0, set()
         batch.append(item)
+        ids.add(item.article.id)
         size += len(item.article.text)
         if size >= max_chars:
             yield batch
-            batch, size = [], 0
+            batch, size, ids = [], 0, set()
     if batch:
         yield batch
 

@@ -163,8 +163,8 @@ class Store:
         return self._delete(conn, article_id)
 
     def touch_file(self, conn: sqlite3.Connection, article_id: str, path: str, file: CorpusFile) -> None:
-        """Record a corpus file's new stat when its content did not change."""
-        conn.execute("UPDATE articles SET path = ?, mtime_ns = ?, size = ? WHERE id = ?",
+        """Record a corpus file's new stat when its content did not change (the file now owns the article)."""
+        conn.execute("UPDATE articles SET origin = 'corpus', path = ?, mtime_ns = ?, size = ? WHERE id = ?",
                      (path, file.mtime_ns, file.size, article_id))
 
     def _delete(self, conn: sqlite3.Connection, article_id: str) -> list[int]:
@@ -204,6 +204,9 @@ class Store:
     def article_hash(self, article_id: str) -> str | None:
         row = self.conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
+
+    def article_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM articles")]
 
     def corpus_files(self) -> dict[str, CorpusFile]:
         rows = self.conn.execute("SELECT path, id, mtime_ns, size FROM articles WHERE origin = 'corpus'")

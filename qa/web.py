@@ -6,8 +6,9 @@ same message in the page instead).
 
 Writes (adding and removing articles) are guarded: with an API token set they
 need ``Authorization: Bearer <token>``; without one the server accepts writes
-only when bound to a loopback address. A write whose ``Origin`` is another
-site is refused, so a web page cannot post articles through a visitor's browser.
+only when bound to a loopback address and addressed by a loopback name. A write
+whose ``Origin`` is another site (or ``null``) is refused, so a web page cannot
+post articles through a visitor's browser.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from qa import articles
 from qa.errors import BadInput, QAError
@@ -26,6 +27,7 @@ from qa.service import QAService
 
 log = logging.getLogger("qa.web")
 MAX_PAGE = 100
+MAX_OFFSET = 10**9  # past any real corpus; larger numbers overflow SQLite
 
 
 class Unauthorized(QAError):
@@ -81,7 +83,10 @@ def create_app(service: QAService) -> Flask:
     @app.get("/articles/<article_id>")
     def article_page(article_id: str):
         """An article in full, with the passage ``start``..``end`` (from a result) marked."""
-        article = service.article(article_id)
+        try:
+            article = service.article(article_id)
+        except QAError as exc:  # a page, not JSON, for a browser that followed a stale link
+            return _page(error=exc.message, status=exc.status)
         text = article["text"]
         start = request.args.get("start", type=int)
         end = request.args.get("end", type=int)
@@ -101,6 +106,9 @@ def create_app(service: QAService) -> Flask:
             return _page(added=message, status=201 if result.status == "added" else 200)
         except QAError as exc:
             return _page(add_error=exc.message, form=request.form, status=exc.status)
+        except RequestEntityTooLarge:
+            return _page(add_error=f"the upload is over the limit of {service.settings.max_upload_bytes} bytes",
+                         status=413)
 
     # --- API -----------------------------------------------------------------------
 
@@ -117,7 +125,7 @@ def create_app(service: QAService) -> Flask:
 
     @app.get("/api/articles")
     def list_articles():
-        offset = _int_arg("offset", 0, 0, None)
+        offset = _int_arg("offset", 0, 0, MAX_OFFSET)
         limit = _int_arg("limit", 20, 1, MAX_PAGE)
         return jsonify(service.articles(offset, limit))
 
@@ -147,8 +155,8 @@ def create_app(service: QAService) -> Flask:
         return html, status
 
     def _check_write(form_token: str | None = None) -> None:
-        origin = request.headers.get("Origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        origin = request.headers.get("Origin")  # "null" (sandboxed frames, data: pages) counts as foreign
+        if origin and urlsplit(origin).netloc != request.host:
             raise Forbidden("cross_origin", f"writes from another site ({origin}) are refused")
         token = service.settings.api_token
         if token:
@@ -160,6 +168,9 @@ def create_app(service: QAService) -> Flask:
         elif not _is_loopback(service.settings.host):
             raise Forbidden("writes_disabled", "the server is reachable from other machines and has no API token: "
                                                "set QA_API_TOKEN (or --token) to allow writes")
+        elif not _is_loopback(urlsplit(f"//{request.host}").hostname or ""):  # a DNS-rebound name, say
+            raise Forbidden("cross_origin", "without an API token, writes must address the server as "
+                                            "localhost or a loopback address")
 
     return app
 
@@ -198,7 +209,7 @@ def _json_body() -> dict:
     return body
 
 
-def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -206,8 +217,8 @@ def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
         value = int(raw)
     except ValueError:
         raise BadInput(f"invalid_{name}", f"{name} must be a whole number") from None
-    if value < low or (high is not None and value > high):
-        raise BadInput(f"invalid_{name}", f"{name} must be from {low}" + (f" to {high}" if high else " up"))
+    if not low <= value <= high:
+        raise BadInput(f"invalid_{name}", f"{name} must be from {low} to {high}")
     return value
 
 

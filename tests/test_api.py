@@ -1,5 +1,6 @@
 """The HTTP API through Flask's test client: every route, every error."""
 
+import json
 import re
 
 import pytest
@@ -67,6 +68,7 @@ def test_offsets_point_into_the_article(client, seed_service):
     ({"question": "   "}, "missing_question"),
     ({"question": 42}, "missing_question"),
     ({"question": "x" * 1001}, "question_too_long"),
+    ({"question": "who\ud800"}, "undecodable"),  # an unpaired surrogate, as JSON can carry
     ({"question": "ok", "k": 0}, "invalid_k"),
     ({"question": "ok", "k": 51}, "invalid_k"),
     ({"question": "ok", "k": "many"}, "invalid_k"),
@@ -74,7 +76,8 @@ def test_offsets_point_into_the_article(client, seed_service):
     ({"question": "ok", "k": 2.5}, "invalid_k"),
 ])
 def test_ask_rejects_bad_input(client, body, code):
-    assert_error(client.post("/api/ask", json=body), 400, code)
+    # json.dumps escapes non-ASCII, so even an unpaired surrogate travels as a client could send it
+    assert_error(client.post("/api/ask", data=json.dumps(body), content_type="application/json"), 400, code)
 
 
 @pytest.mark.parametrize("query", ["", "?q=", "?q=ok&k=0", "?q=ok&k=abc", "?k=3"])

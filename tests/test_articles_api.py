@@ -1,5 +1,6 @@
 """Adding, replacing, listing and removing articles over HTTP: formats, guards and errors."""
 
+import json
 import zlib
 
 import pytest
@@ -125,6 +126,8 @@ def test_delete_removes_everywhere(client, service):
         assert r["article"]["id"] != "bridge"
     assert_error(client.delete("/api/articles/bridge"), 404, "article_not_found")
     assert_error(client.get("/api/articles/bridge"), 404, "article_not_found")
+    page = client.get("/articles/bridge")  # a stale "read in context" link
+    assert page.status_code == 404 and page.mimetype == "text/html" and b"no article with id" in page.data
 
 
 def test_list_and_read(client):
@@ -141,6 +144,7 @@ def test_list_and_read(client):
     assert_error(client.get("/api/articles?limit=1000"), 400, "invalid_limit")
     assert_error(client.get("/api/articles?offset=-1"), 400, "invalid_offset")
     assert_error(client.get("/api/articles?offset=x"), 400, "invalid_offset")
+    assert_error(client.get("/api/articles?offset=99999999999999999999"), 400, "invalid_offset")
 
 
 @pytest.mark.parametrize("filename,data,expect", [
@@ -177,11 +181,14 @@ def test_upload_formats(client, filename, data, expect):
     ({"title": "x", "text": "Fine text here.", "id": "a/b"}, 400, "invalid_id"),
     ({"title": "x", "text": "Fine text here.", "id": "has space"}, 400, "invalid_id"),
     ({"title": 5, "text": "Fine text here."}, 400, "invalid_field"),
+    ({"title": "x", "text": "Fine text.\u0000 Hidden after a NUL."}, 400, "undecodable"),
+    ({"title": "x\udc00", "text": "Fine text here."}, 400, "undecodable"),
     ({"title": "x", "text": ["not", "a", "string"]}, 400, "empty_text"),
 ])
 def test_bad_articles_are_refused_and_change_nothing(client, service, payload, status, code):
     before = counts(service)
-    assert_error(client.post("/api/articles", json=payload), status, code)
+    assert_error(client.post("/api/articles", data=json.dumps(payload), content_type="application/json"),
+                 status, code)
     assert counts(service) == before
 
 
@@ -213,6 +220,9 @@ def test_body_over_the_limit_is_413(make_service, tmp_path):
         client = create_app(small).test_client()
         response = client.post("/api/articles", json={"title": "big", "text": "Word. " * 1000})
         assert_error(response, 413, "too_large")
+        page = client.post("/", data={"title": "big", "text": "Word. " * 1000})  # the page answers as a page
+        assert page.status_code == 413 and page.mimetype == "text/html"
+        assert b"over the limit of 2000 bytes" in page.data
         assert small.stats()["articles"] == 0
     finally:
         small.close()
@@ -253,8 +263,10 @@ def test_no_token_means_no_writes_off_loopback(make_service, tmp_path):
 
 def test_writes_from_another_site_are_refused(client, service):
     before = counts(service)
-    response = client.post("/api/articles", json=BRIDGE, headers={"Origin": "https://evil.example"})
-    assert_error(response, 403, "cross_origin")
+    for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},  # a sandboxed frame
+                    {"Host": "rebound.example:8000"}):  # a DNS-rebinding page
+        response = client.post("/api/articles", json=BRIDGE, headers=headers)
+        assert_error(response, 403, "cross_origin")
     assert counts(service) == before
     same = client.post("/api/articles", json=BRIDGE, headers={"Origin": "http://localhost"})
     assert same.status_code == 201

@@ -15,3 +15,11 @@ def test_bad_input_is_one_error_line(argv, fragment, capsys, tmp_path):
     assert main(argv + ["--index-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and fragment in err[0]
+
+
+@pytest.mark.parametrize("name,value", [("QA_ANN", "hnsw"), ("QA_PORT", "eighty")])
+def test_bad_settings_in_the_environment_are_one_error_line(name, value, monkeypatch, capsys):
+    monkeypatch.setenv(name, value)
+    assert main(["eval", "tests/data/seed_questions.jsonl"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {name} must be " + err[0].split(" must be ", 1)[1]] and repr(value) in err[0]

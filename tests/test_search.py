@@ -94,3 +94,9 @@ def test_a_label_repeated_inside_a_longer_line_is_not_the_answer(make_service):
     results = service.ask("What newspaper printed the harbour notes?", 5)["results"]
     header = [r for r in results if "Coastal Weekly" in r["text"]]
     assert header and all("Coastal Weekly Issue 12" in r["answer"] for r in header)
+
+
+def test_passages_removed_since_bm25_found_them_are_dropped(seed_service):
+    searcher = seed_service.searcher
+    qvec = seed_service.embedder.start_query("S-400")()
+    assert searcher._fuse(qvec, {}, {10**9: 0.5}) == {}  # an id neither FAISS nor SQLite holds any more

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from qa.articles import Article, read_file
 from qa.chunking import ChunkingConfig
 from qa.errors import Conflict
 
@@ -68,3 +69,37 @@ def test_changed_passage_settings_need_a_rebuild(make_service, tmp_path, embedde
     rebuilt.close()
     again = make_service(chunking=narrow)  # the rebuilt index is accepted as it is
     assert again.stats()["passages"] == stats["passages"]
+
+
+def test_folder_never_overwrites_an_api_article_and_bad_files_do_not_stop_the_sync(make_service, tmp_path):
+    service = make_service(corpus_files=())
+    service.add(Article(id="ferry", title="Ferry", text="The ferry runs hourly again. Tickets cost two pounds."))
+    corpus, outside = tmp_path / "corpus", tmp_path / "tram.txt"
+    outside.write_text("Tram\n\nThe tram line opens in May. It crosses the river twice.\n")
+    service.add(read_file(outside, "tram"))  # python run.py add tram.txt, then the file is copied in
+    (corpus / "tram.txt").write_bytes(outside.read_bytes())
+    (corpus / "ferry.txt").write_text("Ferry\n\nThe ferry is cancelled for the winter. Crews are retraining.\n")
+    (corpus / "rule.md").write_text("***\n")  # no sentence at all
+    (corpus / "locked.txt").write_text("Locked\n\nNobody can read this file.\n")
+    (corpus / "locked.txt").chmod(0)
+    readable = os.access(corpus / "locked.txt", os.R_OK)  # root reads anything
+    report = service.sync()
+    assert (report.added, report.unchanged) == (1 + readable, 1)
+    assert "rule.md: no sentences to index" in report.errors
+    assert readable or any(e.startswith("locked.txt: cannot read") for e in report.errors)
+    ferry = service.article("ferry")
+    assert ferry["origin"] == "api" and "hourly" in ferry["text"]  # the hand-added article is kept
+    assert "cancelled" in service.article("ferry-2")["text"]      # the file got its own id
+    assert service.article("tram")["origin"] == "corpus"          # identical content: the file took it over
+    assert service.sync().added == 0                               # and it is not new next time
+
+
+def test_the_same_id_twice_in_one_add_leaves_the_indexes_in_step(make_service):
+    service = make_service(corpus_files=())
+    first = Article(id="story", title="Story", text="The first draft says the vote is on Monday.")
+    second = Article(id="story", title="Story", text="The final text says the vote moved to Thursday.")
+    results = service.add_many([first, second])
+    assert [r.status for r in results] == ["added", "replaced"]
+    stats = service.stats()
+    assert stats["passages"] == stats["vectors"] == stats["lexical"] == 1
+    assert "Thursday" in service.ask("When is the vote?", 1)["results"][0]["text"]

@@ -441,7 +441,9 @@ def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15
     report["http"] = measure_http(indexes[10_000], questions, http_seconds)
     report["startup"] = measure_startup(indexes[100_000])
     if with_ann:
-        report["ann"] = measure_ann(base, questions, embedder)
+        report["ann"] = {"measured_at": time.strftime("%Y-%m-%d %H:%M"), **measure_ann(base, questions, embedder)}
+    elif out.exists() and "ann" in (earlier := json.loads(out.read_text())):
+        report["ann"] = earlier["ann"]  # kept from the last run that measured it
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -465,13 +467,15 @@ def format_report(report: dict) -> str:
     if "indexing" in report:
         ix = report["indexing"]
         lines += ["", f"indexing {ix['articles']} articles ({ix['passages']} passages): {ix['passages_per_s']} passages/s"
-                      f" vs bare encode {ix['bare_encode_per_s']}/s = {ix['ratio']}x"]
+                      f" vs bare encode {ix['bare_encode_per_s']}/s = {ix['ratio']}x (measured {ix['measured_at']},"
+                      " when the cached corpus was built)"]
     st = report["startup"]
     lines += ["", f"start-up to /api/health with {st['passages']} passages: {st['startup_s_median']} s (median of "
                   f"{len(st['startup_s_runs'])})"]
     if "ann" in report:
         ann = report["ann"]
-        lines += ["", f"vector index, {ann['vectors']:,} vectors, {ann['queries']} real questions, k=10"]
+        when = f" (measured {ann['measured_at']})" if "measured_at" in ann else ""
+        lines += ["", f"vector index, {ann['vectors']:,} vectors, {ann['queries']} real questions, k=10{when}"]
         lines.append(f"{'index':<28} {'build':>7} {'p50':>8} {'recall@10':>9} {'bytes/vec':>9}")
         for row in ann["rows"]:
             lines.append(f"{row['index']:<28} {row['build_s']:>6.1f}s {row['search_p50_ms']:>6.2f}ms"

@@ -13,6 +13,10 @@ floor); everything else is overhead. This prints a table and writes
 * start-up time with an existing 100,000-passage index;
 * exact versus IVF FAISS on 1,000,000 realistic vectors.
 
+``python run.py bench --encoders`` instead times the model alone under each
+backend that is installed (PyTorch; ONNX Runtime and its int8 quantization
+with the ``onnx`` extra) and adds that table to the same file.
+
 Corpora are built from SciFact (``../shared/evaldata/scifact``); sizes above
 what SciFact holds repeat its articles under new ids. Everything is kept in a
 work folder so later runs skip the slow embedding.
@@ -40,7 +44,7 @@ import numpy as np
 
 from qa.articles import Article
 from qa.config import Settings
-from qa.errors import BadInput
+from qa.errors import BadInput, QAError
 
 SIZES = (100, 10_000, 100_000)
 INDEXING_ARTICLES = 2_000
@@ -440,13 +444,55 @@ def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15
         - vector_bytes), "vector_bytes": vector_bytes}
     report["http"] = measure_http(indexes[10_000], questions, http_seconds)
     report["startup"] = measure_startup(indexes[100_000])
+    earlier = json.loads(out.read_text()) if out.exists() else {}
     if with_ann:
         report["ann"] = {"measured_at": time.strftime("%Y-%m-%d %H:%M"), **measure_ann(base, questions, embedder)}
-    elif out.exists() and "ann" in (earlier := json.loads(out.read_text())):
+    elif "ann" in earlier:
         report["ann"] = earlier["ann"]  # kept from the last run that measured it
+    if "encoders" in earlier:
+        report["encoders"] = earlier["encoders"]  # measured by bench --encoders
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def measure_encoders(scifact: Path, out: Path, batch: int = 8) -> dict:
+    """The model alone under each installed backend: one question, and ``batch`` questions at once."""
+    from qa.embeddings import Embedder
+
+    questions = _questions(scifact)[:WARMUP + 300]
+    rows = []
+    for backend in ("torch", "onnx", "onnx-int8"):
+        try:
+            embedder = Embedder(backend=backend)
+        except QAError as exc:  # the onnx extra is not installed
+            rows.append({"backend": backend, "skipped": exc.message})
+            continue
+        model = embedder.model
+        single = embedder.run(lambda: [_timed(lambda: model.encode([q])) for q in questions])[WARMUP:]
+        groups = [questions[i:i + batch] for i in range(0, len(questions) - batch + 1, batch)]
+        batched = embedder.run(lambda: [_timed(lambda: model.encode(g)) for g in groups])[2:]
+        rows.append({"backend": backend, "single_p50_ms": _ms(statistics.median(single)),
+                     f"batch{batch}_p50_ms": _ms(statistics.median(batched)),
+                     "batched_questions_per_s": round(batch / statistics.median(batched), 1)})
+    report = json.loads(out.read_text()) if out.exists() else {}
+    report["encoders"] = {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "batch": batch, "rows": rows}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def format_encoders(encoders: dict) -> str:
+    batch = encoders["batch"]
+    lines = [f"the model alone (measured {encoders['measured_at']})",
+             f"{'backend':<10} {'1 question':>10} {f'{batch} questions':>12} {'questions/s batched':>20}"]
+    for row in encoders["rows"]:
+        if "skipped" in row:
+            lines.append(f"{row['backend']:<10} skipped: {row['skipped']}")
+        else:
+            lines.append(f"{row['backend']:<10} {row['single_p50_ms']:>8.2f}ms {row[f'batch{batch}_p50_ms']:>10.2f}ms"
+                         f" {row['batched_questions_per_s']:>20.1f}")
+    return "\n".join(lines)
 
 
 def format_report(report: dict) -> str:
@@ -480,6 +526,8 @@ def format_report(report: dict) -> str:
         for row in ann["rows"]:
             lines.append(f"{row['index']:<28} {row['build_s']:>6.1f}s {row['search_p50_ms']:>6.2f}ms"
                          f" {row['recall@10']:>9.4f} {row['bytes_per_vector']:>9}")
+    if "encoders" in report:
+        lines += ["", format_encoders(report["encoders"])]
     return "\n".join(lines)
 
 

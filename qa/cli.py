@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--http-seconds", type=int, default=15, help="duration of each HTTP load step")
     bench.add_argument("--no-ann", dest="ann_bench", action="store_false",
                        help="skip the 1,000,000-vector index comparison")
+    bench.add_argument("--encoders", action="store_true",
+                       help="only time the model under each installed backend (torch, onnx, onnx-int8)")
     return parser
 
 
@@ -276,6 +278,10 @@ def cmd_eval(args, settings: Settings) -> int:
 def cmd_bench(args, settings: Settings) -> int:
     from qa import bench
 
+    if args.encoders:
+        print(bench.format_encoders(bench.measure_encoders(args.scifact, args.out)["encoders"]))
+        print(f"\nwritten to {args.out}")
+        return 0
     seed = settings.corpus_dir / "turkish-russian-partnership.txt"
     report = bench.run(args.scifact, seed, args.work_dir, args.out, args.http_seconds, args.ann_bench)
     print(bench.format_report(report))

@@ -227,7 +227,6 @@ class QAService:
     def _write_batch(self, items: list[_Item], force: bool) -> list[WriteResult]:
         if self._needs_rebuild and not force:
             raise Conflict("model_mismatch", "the index holds another model's vectors; run the rebuild first")
-        self.bm25.claim_writer()
         pending, results = [], {}
         for n, item in enumerate(items):
             old_hash = self.store.article_hash(item.article.id)
@@ -243,6 +242,7 @@ class QAService:
             pending.append((n, item, passages, "replaced" if old_hash else "added"))
         if not pending:
             return [results[n] for n in range(len(items))]
+        self.bm25.claim_writer()  # before anything is stored: another process may hold it
         texts, spans = [], []
         for _, item, passages, _ in pending:
             for passage in passages:

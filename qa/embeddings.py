@@ -88,7 +88,8 @@ def _load_onnx(source: str, quantized: bool):
         shutil.copytree(source, folder)
         SentenceTransformer(str(folder), backend="onnx", device="cpu").save_pretrained(str(folder))
     if not quantized:
-        return SentenceTransformer(str(folder), backend="onnx", device="cpu")
+        return SentenceTransformer(str(folder), backend="onnx", device="cpu",
+                                   model_kwargs={"file_name": "onnx/model.onnx"})
     config = "avx512_vnni" if "avx512_vnni" in _cpu_flags() else "avx2"
     name = f"onnx/model_qint8_{config}.onnx"
     if not (folder / name).exists():

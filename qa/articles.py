@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -63,6 +64,15 @@ def check_id(article_id: str) -> str:
             "start with a letter or digit, and not contain '..'",
         )
     return article_id
+
+
+def free_id(slug: str, taken: Callable[[str], bool]) -> str:
+    """``slug``, or the first of ``slug-2``, ``slug-3``, ... that is not ``taken``."""
+    candidate, n = slug, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{slug}-{n}"
+    return candidate
 
 
 # --- building articles -------------------------------------------------------

@@ -221,11 +221,11 @@ def cmd_add(args, settings: Settings) -> int:
             print(f"error: {path}: {getattr(exc, 'message', exc)}", file=sys.stderr)
     service = _service(settings)
     try:
-        for article in [a for a in loaded if not service.passages_of(a)]:
-            failed += 1
-            loaded.remove(article)
+        empty = [a for a in loaded if not service.passages_of(a)]
+        for article in empty:
             print(f"error: {article.id}: no sentences to index", file=sys.stderr)
-        for result in service.add_many(loaded, progress=True):
+        failed += len(empty)
+        for result in service.add_many([a for a in loaded if a not in empty], progress=True):
             print(json.dumps(result.as_dict()))
     finally:
         service.close()

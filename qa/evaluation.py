@@ -157,10 +157,7 @@ def _safe_id(raw: str, used: set[str]) -> str:
         candidate = articles.check_id(raw)
     except BadInput:
         candidate = articles.slugify(raw, 60)
-    base, n = candidate, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{base}-{n}"
+    candidate = articles.free_id(candidate, used.__contains__)
     used.add(candidate)
     return candidate
 

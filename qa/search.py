@@ -99,7 +99,8 @@ class Searcher:
         scored.sort(key=lambda item: item[0], reverse=True)
         hits: list[Hit] = []
         for score, passage, sims in scored:  # answers are picked only for passages that may be shown
-            best = int(np.argmax(sims + cfg.answer_overlap * _coverage(passage, idf) - _repeated(passage)))
+            words = [lexical.terms(passage.text[a:b]) for a, b in passage.sentences]
+            best = int(np.argmax(sims + cfg.answer_overlap * _coverage(words, idf) - _repeated(words)))
             hit = Hit(passage, score, passage.sentences[best])
             if not (cfg.dedupe and _already_shown(hit, hits)):
                 hits.append(hit)
@@ -162,19 +163,17 @@ def _max_normalized(scores: dict[int, float]) -> dict[int, float]:
     return {pid: s / top for pid, s in scores.items()} if top > 0 else {}
 
 
-def _coverage(passage: StoredPassage, idf: dict[str, float]) -> np.ndarray:
-    """Share of the question's idf mass that each sentence contains: rare shared words count most."""
+def _coverage(words: list[tuple[str, ...]], idf: dict[str, float]) -> np.ndarray:
+    """Share of the question's idf mass in each sentence's terms: rare shared words count most."""
     total = sum(idf.values())
     if total <= 0:
-        return np.zeros(len(passage.sentences), np.float32)
-    return np.array([sum(idf.get(t, 0.0) for t in lexical.terms(passage.text[a:b])) / total
-                     for a, b in passage.sentences], dtype=np.float32)
+        return np.zeros(len(words), np.float32)
+    return np.array([sum(idf.get(t, 0.0) for t in terms) / total for terms in words], dtype=np.float32)
 
 
-def _repeated(passage: StoredPassage) -> np.ndarray:
-    """1 for a sentence whose words all recur in a longer sentence of the passage (a repeated
+def _repeated(words: list[tuple[str, ...]]) -> np.ndarray:
+    """1 for a sentence whose terms all recur in a longer sentence of the passage (a repeated
     section label, say): the longer sentence says the same and more, so it is the better answer."""
-    words = [lexical.terms(passage.text[a:b]) for a, b in passage.sentences]
     return np.array([any(len(other) > len(mine) and set(mine) <= set(other) for other in words)
                      for mine in words], dtype=np.float32)
 

@@ -149,7 +149,8 @@ class QAService:
                 same = self.store.article_by_hash(article.content_hash)
                 if same is not None:
                     return WriteResult(same, "unchanged", self._passage_count(same))
-                article = replace(article, id=self._free_id(articles_mod.slugify(article.title)))
+                article = replace(article, id=articles_mod.free_id(articles_mod.slugify(article.title),
+                                                                   lambda c: self.store.article_hash(c) is not None))
             return self._write([_Item(article)])[0]
 
     def add_many(self, items: Iterable[Article], progress: bool = False) -> list[WriteResult]:
@@ -164,10 +165,7 @@ class QAService:
                 removed = self.store.delete_article(conn, article_id)
             if removed is None:
                 raise NotFound("article_not_found", f"no article with id {article_id!r}")
-            self.bm25.remove(removed)
-            self.bm25.commit()
-            self.index.remove(np.asarray(removed, np.int64))
-            self._dirty.set()
+            self._mirror(removed)
         return len(removed)
 
     def sync(self, progress: bool = False) -> SyncReport:
@@ -261,16 +259,21 @@ class QAService:
                 removed.extend(old_ids)
                 results[n] = WriteResult(item.article.id, status, len(passages))
                 at += len(passages)
+        self._mirror(removed, added, ((pid, item.article.title, item.article.text[p.start:p.end])
+                                      for (_, item, passages, _), (ids, _) in zip(pending, added)
+                                      for pid, p in zip(ids, passages)))
+        return [results[n] for n in range(len(items))]
+
+    def _mirror(self, removed: list[int], added: list[tuple[list[int], np.ndarray]] = (),
+                texts: Iterable[tuple[int, str, str]] = ()) -> None:
+        """Bring BM25 and FAISS level with a committed SQLite change (the saver writes FAISS later)."""
         self.bm25.remove(removed)
-        self.bm25.add((pid, item.article.title, item.article.text[p.start:p.end])
-                      for (_, item, passages, _), (ids, _) in zip(pending, added)
-                      for pid, p in zip(ids, passages))
+        self.bm25.add(texts)
         self.bm25.commit()
         self.index.remove(np.asarray(removed, np.int64))
-        for ids, vecs in added:
-            self.index.add(np.asarray(ids, np.int64), vecs)
+        for ids, vectors in added:
+            self.index.add(np.asarray(ids, np.int64), vectors)
         self._dirty.set()
-        return [results[n] for n in range(len(items))]
 
     def passages_of(self, article: Article) -> list[Passage]:
         """How this service cuts an article into passages."""
@@ -299,17 +302,7 @@ class QAService:
         holder = taken.get(slug, rel)
         if holder == rel or (holder is None and self.store.article_hash(slug) == article.content_hash):
             return slug
-        n = 2
-        while f"{slug}-{n}" in taken:
-            n += 1
-        return f"{slug}-{n}"
-
-    def _free_id(self, slug: str) -> str:
-        candidate, n = slug, 1
-        while self.store.article_hash(candidate) is not None:
-            n += 1
-            candidate = f"{slug}-{n}"
-        return candidate
+        return articles_mod.free_id(slug, taken.__contains__)
 
     def _passage_count(self, article_id: str) -> int:
         row = self.store.article(article_id)

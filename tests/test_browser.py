@@ -55,6 +55,17 @@ def page(browser, request):
     assert not problems, problems
 
 
+def add_by_paste(page, title, text, author=None):
+    """Fill the add-article form, submit it, and return the success message."""
+    page.get_by_label("Title").fill(title)
+    if author:
+        page.get_by_label("Author").fill(author)
+    page.get_by_label("Article text").fill(text)
+    page.get_by_role("button", name="Add article").click()
+    page.wait_for_selector("#add-status .success")
+    return page.locator("#add-status").inner_text()
+
+
 def ask(page, question):
     """Ask through the page's script and wait for that answer (not an earlier one) to be drawn."""
     page.get_by_label("Your question").fill(question)
@@ -101,25 +112,18 @@ def test_works_with_javascript_disabled(browser, server):
         page.wait_for_url(re.compile(r"/\?q="))
         mark = page.locator("#results .result mark").first
         assert "nuclear reactors" in mark.inner_text()
-        page.get_by_label("Title").fill("No Script Story")
-        page.get_by_label("Article text").fill("Nobody needed scripts to post this story about otters. "
-                                               "The otters were counted by hand.")
-        page.get_by_role("button", name="Add article").click()
-        page.wait_for_selector("#add-status .success")
-        assert "searchable now" in page.locator("#add-status").inner_text()
+        assert "searchable now" in add_by_paste(page, "No Script Story",
+                                                "Nobody needed scripts to post this story about otters. "
+                                                "The otters were counted by hand.")
     finally:
         context.close()
 
 
 def test_add_article_by_paste_and_by_upload_then_find_it(page, server, tmp_path):
     page.goto(server + "/")
-    page.get_by_label("Title").fill("Lighthouse Restored")
-    page.get_by_label("Author").fill("Mira Holt")
-    page.get_by_label("Article text").fill("Volunteers restored the Gannet Point lighthouse over three summers. "
-                                           "Its lamp shone again on the first of May.")
-    page.get_by_role("button", name="Add article").click()
-    page.wait_for_selector("#add-status .success")
-    assert "searchable now" in page.locator("#add-status").inner_text()
+    assert "searchable now" in add_by_paste(page, "Lighthouse Restored",
+                                            "Volunteers restored the Gannet Point lighthouse over three summers. "
+                                            "Its lamp shone again on the first of May.", author="Mira Holt")
     assert page.locator("#article-list", has_text="Lighthouse Restored").count() == 1
     ask(page, "Who restored the lighthouse at Gannet Point?")
     first = page.locator("#results .result").first
@@ -155,10 +159,7 @@ def test_stored_and_typed_markup_renders_as_text(page, server):
     evil_text = ("The vole festival <script>window.__xss=2</script> drew crowds on Sunday. "
                  "Organisers said <b onmouseover=\"window.__xss=3\">bold</b> claims were false.")
     page.goto(server + "/")
-    page.get_by_label("Title").fill(evil_title)
-    page.get_by_label("Article text").fill(evil_text)
-    page.get_by_role("button", name="Add article").click()
-    page.wait_for_selector("#add-status .success")
+    add_by_paste(page, evil_title, evil_text)
     ask(page, "When was the vole festival?")
     first = page.locator("#results .result").first
     assert first.locator("h3").inner_text() == evil_title

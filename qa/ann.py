@@ -39,6 +39,10 @@ class VectorIndex(Protocol):
 
     def ids(self) -> np.ndarray: ...
 
+    def to_bytes(self) -> bytes:
+        """The whole index, serialized: what :meth:`save` writes and :meth:`load` reads."""
+        ...
+
     def save(self, path: Path) -> None: ...
 
     def __len__(self) -> int: ...
@@ -126,22 +130,28 @@ class FaissIndex:
                  for i in range(lists.nlist) if lists.list_size(i)]
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
+    def to_bytes(self) -> bytes:
+        return faiss.serialize_index(self._index).tobytes()
+
     def save(self, path: Path) -> None:
-        """Write atomically: a crash leaves either the old file or the new one."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            faiss.write_index(self._index, tmp)
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomically(Path(path), self.to_bytes())
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A crash leaves either the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def ivf_lists(n: int) -> int:
@@ -227,9 +237,13 @@ class LockedIndex:
         with self._lock.read():
             return self.inner.vectors(ids)
 
-    def save(self, path: Path) -> None:
+    def to_bytes(self) -> bytes:
         with self._lock.read():
-            self.inner.save(path)
+            return self.inner.to_bytes()
+
+    def save(self, path: Path) -> None:
+        """Snapshot under the lock, write after it: a slow disk never holds back writes or searches."""
+        write_atomically(Path(path), self.to_bytes())
 
     def __len__(self) -> int:
         return len(self.inner)

@@ -1,9 +1,11 @@
 """The vector index interface: exact and IVF FAISS indexes behave the same way."""
 
+import threading
+
 import numpy as np
 import pytest
 
-from qa import service as service_module
+from qa import ann, service as service_module
 from qa.ann import FaissIndex, LockedIndex
 
 
@@ -73,6 +75,33 @@ def test_locked_index_passes_through(data):
     assert len(locked) == 10 and locked.kind == "flat"
     locked.remove(ids[:5])
     assert sorted(locked.ids().tolist()) == ids[5:10].tolist()
+
+
+def test_a_save_in_progress_holds_back_neither_writes_nor_searches(data, tmp_path, monkeypatch):
+    ids, vectors = data
+    index = LockedIndex(FaissIndex.flat(32))
+    index.add(ids[:100], vectors[:100])
+    writing, release = threading.Event(), threading.Event()
+    real_write = ann.write_atomically
+
+    def slow_disk(path, payload):
+        writing.set()
+        release.wait(10)
+        real_write(path, payload)
+
+    monkeypatch.setattr(ann, "write_atomically", slow_disk)
+    saver = threading.Thread(target=index.save, args=(tmp_path / "v.faiss",))
+    saver.start()
+    assert writing.wait(10)
+    writer = threading.Thread(target=index.add, args=(ids[100:200], vectors[100:200]))
+    writer.start()
+    writer.join(5)
+    done_while_saving = not writer.is_alive()
+    release.set()
+    saver.join()
+    assert done_while_saving and len(index) == 200
+    assert index.search(vectors[150], 1)[1][0][0] == ids[150]
+    assert len(FaissIndex.load(tmp_path / "v.faiss")) == 100  # the file holds the snapshot taken
 
 
 def test_service_uses_ivf_when_asked(make_service, tmp_path, monkeypatch):

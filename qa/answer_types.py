@@ -29,7 +29,7 @@ _ANSWERS = {
                            re.IGNORECASE),
     "time": re.compile(rf"\b(1[5-9]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|ago)\b|"
                        r"\blast\s+(week|month|year)\b", re.IGNORECASE),
-    "person": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+"),
+    "person": re.compile(r"(?<!^)(?<![.!?]\s)(?<![-\w])[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+"),
 }
 
 

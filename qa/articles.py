@@ -316,6 +316,17 @@ def _source_from(extra: str, header_lines: list[str]) -> str | None:
     return periodicals[0] if periodicals else candidates[0][1]
 
 
+def field_label(article: Article, line: str) -> str:
+    """``"Headline: "``, ``"Source: "``, ``"Author: "`` or ``"Date: "`` for a header line holding that
+    field of the article (a byline naming the publication counts as its source), else ``""``."""
+    if line.strip() == article.title:
+        return "Headline: "
+    for label, value in (("Source", article.source), ("Author", article.author)):
+        if value and value in line:
+            return f"{label}: "
+    return "Date: " if find_date(line) else ""
+
+
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z-]{2,}(?:\s[A-Z][A-Za-z-]{2,})?)", re.MULTILINE)
 
 

@@ -3,14 +3,16 @@
 A passage is a few consecutive sentences of one article, cut only at sentence
 boundaries and kept under the embedding model's token limit. Windows overlap
 so that an answer that straddles two sentences is whole in at least one
-passage. The header block (title, byline, date) is chunked on its own, a line
-to a "sentence", so it never blurs into the first paragraph and a byline
-such as "Vol. 49, No. 9" is not cut at its full stops.
+passage. The header block (title, byline, date) is one passage of its own, a
+line to a "sentence": it never blurs into the first paragraph, a byline such
+as "Vol. 49, No. 9" is not cut at its full stops, and a question about the
+article itself (its headline, author, date) finds one card holding all of it
+rather than overlapping fragments competing with each other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from qa.sentences import Span, split_lines, split_sentences
@@ -49,12 +51,15 @@ def chunk(text: str, body_start: int = 0, config: ChunkingConfig = ChunkingConfi
           token_len: Callable[[str], int] = _approx_tokens) -> list[Passage]:
     """Split ``text`` into passages; an article with no sentences gives an empty list."""
     passages: list[Passage] = []
-    for lo, hi, split in ((0, body_start, split_lines), (body_start, len(text), split_sentences)):
+    for lo, hi, split, whole in ((0, body_start, split_lines, True),
+                                 (body_start, len(text), split_sentences, False)):
         if hi <= lo:
             continue
         sentences = [piece for span in split(text, lo, hi)
                      for piece in _fit(text, span, config.max_tokens, token_len)]
-        for window in _windows(text, sentences, config, token_len):
+        # The header: as few passages as the size limits allow, without overlap.
+        cfg = replace(config, size=len(sentences), stride=len(sentences)) if whole and sentences else config
+        for window in _windows(text, sentences, cfg, token_len):
             passages.append(Passage(len(passages), window[0][0], window[-1][1], tuple(window)))
     return passages
 

@@ -280,9 +280,19 @@ class QAService:
         return chunk(article.text, article.body_start, self.chunking, self.embedder.token_len)
 
     def embedding_input(self, article: Article, passage: Passage) -> tuple[str, list[tuple[int, int]]]:
-        """The text the model sees for a passage (title first, for context) and its sentences' offsets."""
+        """The text the model sees for a passage and its sentences' offsets in that text.
+
+        A body passage is read with the article title first, for context. The header card
+        is read as a labelled record ("Headline: ...", "Author: ...", "Date: ..."), so that
+        questions about the article itself (who wrote it, its headline) find it.
+        """
+        if passage.start < article.body_start:
+            lines = [articles_mod.field_label(article, article.text[a:b]) + article.text[a:b]
+                     for a, b in passage.sentences]
+            starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+            return "\n".join(lines), [(int(at), int(at) + len(line)) for at, line in zip(starts, lines)]
         body = article.text[passage.start:passage.end]
-        prefix = f"{article.title}\n" if self.embed_title and passage.start >= article.body_start else ""
+        prefix = f"{article.title}\n" if self.embed_title else ""
         shift = len(prefix) - passage.start
         return prefix + body, [(a + shift, b + shift) for a, b in passage.sentences]
 
@@ -340,7 +350,7 @@ class QAService:
         """What the stored vectors depend on: the model and how passages are cut and embedded."""
         c = self.chunking
         return (f"{_model_identity(self.embedder.identity)} | window={c.size} stride={c.stride} "
-                f"max_chars={c.max_chars} max_tokens={c.max_tokens} title={int(self.embed_title)}")
+                f"max_chars={c.max_chars} max_tokens={c.max_tokens} title={int(self.embed_title)} header=card")
 
     def _check_build(self, allow_rebuild: bool) -> bool:
         """Refuse to mix models or passage settings; True when the stored vectors need a rebuild."""

@@ -18,6 +18,16 @@ def test_seed_article_metadata():
     assert a.text[a.body_start:].startswith("While most mainstream media outlets")
 
 
+def test_header_lines_are_labelled_by_the_field_they_hold():
+    a = articles.read_file(SEED)
+    labels = {line: articles.field_label(a, line) for line in a.text[:a.body_start].split("\n") if line}
+    assert labels["Analyzing Turkish-Russian Partnership"] == "Headline: "
+    assert labels["Ahmet Mehmet"] == "Author: "
+    assert labels["Rabi' al-Awwal 15, 1442 2020-11-01"] == "Date: "
+    assert labels[next(line for line in labels if line.startswith("by "))] == "Source: "
+    assert labels["News & Analysis"] == ""
+
+
 def test_page_chrome_is_dropped_but_article_text_kept():
     text = articles.read_file(SEED).text
     for chrome in ("Privacy Policy", "Terms of Use", "Sign In", "Forgot Password", "Signup", "Copyrights"):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qa import evaluation
+from qa import articles, evaluation
 from qa.articles import Article
 from qa.errors import BadInput
 from qa.search import RankingConfig, Searcher
@@ -65,9 +65,9 @@ def test_seed_question_set_quality_floor(seed_service):
     assert len(questions) >= 30
     figures = evaluation._score_questions(seed_service, questions)
     # Floors a little under the measured figures (README, Evaluation): a regression fails here.
-    assert figures["hit@1"] >= 0.85
+    assert figures["hit@1"] >= 0.9
     assert figures["hit@3"] >= 0.95
-    assert figures["answer@1"] >= 0.7
+    assert figures["answer@1"] >= 0.8
     assert figures["avg_passage_chars"] < 500
 
 
@@ -94,6 +94,24 @@ def test_a_label_repeated_inside_a_longer_line_is_not_the_answer(make_service):
     results = service.ask("What newspaper printed the harbour notes?", 5)["results"]
     header = [r for r in results if "Coastal Weekly" in r["text"]]
     assert header and all("Coastal Weekly Issue 12" in r["answer"] for r in header)
+
+
+def test_questions_about_the_article_itself_find_its_header_card(make_service):
+    service = make_service(corpus_files=())
+    text = ("Storm Closes Harbour\n\nBy Jane Doe | The Coastal Times\n\nJune 5, 2022\n\n"
+            "A storm closed the harbour on Sunday, stranding dozens of fishing boats until the wind dropped. "
+            "Ferries will run again once engineers have inspected the damaged pier.")
+    article = articles.from_bytes(text.encode(), "storm.txt")
+    service.add(article)
+    card = service.passages_of(article)[0]
+    model_text, offsets = service.embedding_input(article, card)
+    assert model_text.startswith("Headline: Storm Closes Harbour\n")
+    assert [model_text[a:b].split(": ", 1)[1] for a, b in offsets[:1]] == ["Storm Closes Harbour"]
+    for question, line in (("Who wrote this story?", "By Jane Doe | The Coastal Times"),
+                           ("What is the headline?", "Storm Closes Harbour"),
+                           ("When was it published?", "June 5, 2022")):
+        top = service.ask(question, 3)["results"][0]
+        assert top["text"].startswith("Storm Closes Harbour") and top["answer"] == line, question
 
 
 def test_passages_removed_since_bm25_found_them_are_dropped(seed_service):

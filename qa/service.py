@@ -276,8 +276,12 @@ class QAService:
         self._dirty.set()
 
     def passages_of(self, article: Article) -> list[Passage]:
-        """How this service cuts an article into passages."""
-        return chunk(article.text, article.body_start, self.chunking, self.embedder.token_len)
+        """How this service cuts an article into passages: each, read after the title, fits the model."""
+        config = self.chunking
+        if self.embed_title:  # a long title leaves less room; the model would drop a passage's end
+            room = self.embedder.max_tokens - 2 - self.embedder.token_len(f"{article.title}\n")
+            config = replace(config, max_tokens=max(config.max_tokens // 2, min(config.max_tokens, room)))
+        return chunk(article.text, article.body_start, config, self.embedder.token_len)
 
     def embedding_input(self, article: Article, passage: Passage) -> tuple[str, list[tuple[int, int]]]:
         """The text the model sees for a passage and its sentences' offsets in that text.
@@ -350,7 +354,7 @@ class QAService:
         """What the stored vectors depend on: the model and how passages are cut and embedded."""
         c = self.chunking
         return (f"{_model_identity(self.embedder.identity)} | window={c.size} stride={c.stride} "
-                f"max_chars={c.max_chars} max_tokens={c.max_tokens} title={int(self.embed_title)} header=card")
+                f"max_chars={c.max_chars} max_tokens={c.max_tokens} title={int(self.embed_title)} header=card fit=title")
 
     def _check_build(self, allow_rebuild: bool) -> bool:
         """Refuse to mix models or passage settings; True when the stored vectors need a rebuild."""

@@ -83,3 +83,15 @@ def test_overlong_sentence_is_cut_at_words_under_the_limit(embedder):
 def test_no_sentences_no_passages():
     assert chunk("   \n\n  ", 0) == []
 
+
+def test_every_passage_read_after_a_long_title_fits_the_model(make_service, embedder):
+    service = make_service(corpus_files=())
+    title = "A very long headline about " + " ".join(f"topic{n}" for n in range(40))
+    # Codes cost several word pieces each: the token limit, not the character limit, cuts these windows.
+    body = " ".join(" ".join(f"x{n}q{m}z" for m in range(12)) + "." for n in range(40))
+    article = articles.from_fields(body, title=title)
+    passages = service.passages_of(article)
+    assert len(passages) > 5
+    for passage in passages:
+        text, _ = service.embedding_input(article, passage)
+        assert embedder.token_len(text) + 2 <= embedder.max_tokens

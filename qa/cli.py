@@ -221,12 +221,12 @@ def cmd_add(args, settings: Settings) -> int:
             print(f"error: {path}: {getattr(exc, 'message', exc)}", file=sys.stderr)
     service = _service(settings)
     try:
-        empty = [a for a in loaded if not service.passages_of(a)]
-        for article in empty:
-            print(f"error: {article.id}: no sentences to index", file=sys.stderr)
-        failed += len(empty)
-        for result in service.add_many([a for a in loaded if a not in empty], progress=True):
-            print(json.dumps(result.as_dict()))
+        for result in service.add_many(loaded, progress=True):
+            if result.status == "empty":
+                failed += 1
+                print(f"error: {result.id}: no sentences to index", file=sys.stderr)
+            else:
+                print(json.dumps(result.as_dict()))
     finally:
         service.close()
     return 1 if failed else 0

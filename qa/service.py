@@ -41,7 +41,7 @@ WRITE_BATCH_PASSAGES = 512
 @dataclass(frozen=True)
 class WriteResult:
     id: str
-    status: str  # added | replaced | unchanged
+    status: str  # added | replaced | unchanged | empty (no sentences: nothing stored)
     passages: int
 
     def as_dict(self) -> dict:
@@ -151,9 +151,13 @@ class QAService:
                     return WriteResult(same, "unchanged", self._passage_count(same))
                 article = replace(article, id=articles_mod.free_id(articles_mod.slugify(article.title),
                                                                    lambda c: self.store.article_hash(c) is not None))
-            return self._write([_Item(article)])[0]
+            result = self._write([_Item(article)])[0]
+        if result.status == "empty":
+            raise BadInput("no_sentences", f"article {article.id!r} has no sentences to index")
+        return result
 
     def add_many(self, items: Iterable[Article], progress: bool = False) -> list[WriteResult]:
+        """Add or replace many articles in large batches; one with no sentences is reported ``empty``."""
         return self._write([_Item(a) for a in items], progress)
 
     def remove(self, article_id: str) -> int:
@@ -198,12 +202,11 @@ class QAService:
                 if not old:
                     article = replace(article, id=self._corpus_id(article, rel, taken))
                 taken[article.id] = rel
-                if not self.passages_of(article):
-                    report.errors.append(f"{rel}: no sentences to index")
-                    continue
                 items.append(_Item(article, "corpus", rel, CorpusFile(article.id, file.mtime_ns, file.size)))
-            for result in self._write(items, progress):
-                if result.status == "unchanged":
+            for item, result in zip(items, self._write(items, progress)):
+                if result.status == "empty":
+                    report.errors.append(f"{item.path}: no sentences to index")
+                elif result.status == "unchanged":
                     report.unchanged += 1
                 elif result.status == "replaced":
                     report.updated += 1
@@ -235,8 +238,9 @@ class QAService:
                 results[n] = WriteResult(item.article.id, "unchanged", self._passage_count(item.article.id))
                 continue
             passages = self.passages_of(item.article)
-            if not passages:
-                raise BadInput("no_sentences", f"article {item.article.id!r} has no sentences to index")
+            if not passages:  # nothing to store; the caller reports it
+                results[n] = WriteResult(item.article.id, "empty", 0)
+                continue
             pending.append((n, item, passages, "replaced" if old_hash else "added"))
         if not pending:
             return [results[n] for n in range(len(items))]

@@ -1,5 +1,7 @@
 """The command line: bad input is one `error:` line and exit status 2, never a traceback."""
 
+import json
+
 import pytest
 
 from qa.cli import main
@@ -23,3 +25,17 @@ def test_bad_settings_in_the_environment_are_one_error_line(name, value, monkeyp
     assert main(["eval", "tests/data/seed_questions.jsonl"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: {name} must be " + err[0].split(" must be ", 1)[1]] and repr(value) in err[0]
+
+
+def test_add_stores_good_files_and_names_each_file_without_sentences(tmp_path, capsys):
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("Bridge Reopens\n\nThe old bridge reopened on Monday after two years of repairs. "
+                    "Traffic flowed freely again by the evening.")
+    bad.write_text("... !!! ???")
+    argv = ["--index-dir", str(tmp_path / "index"), "--corpus-dir", str(tmp_path / "corpus")]
+    assert main(["add", str(good), str(bad)] + argv) == 1
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["good"]
+    assert [line for line in err.splitlines() if line.startswith("error:")] == ["error: bad: no sentences to index"]
+    assert main(["ask", "When did the bridge reopen?"] + argv) == 0
+    assert "reopened on Monday" in capsys.readouterr().out

@@ -29,7 +29,10 @@ _ANSWERS = {
                            re.IGNORECASE),
     "time": re.compile(rf"\b(1[5-9]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|ago)\b|"
                        r"\blast\s+(week|month|year)\b", re.IGNORECASE),
-    "person": re.compile(r"(?<!^)(?<![.!?]\s)(?<![-\w])[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+"),
+    # Two or more capitalized words not opening the sentence; a first name may be hyphenated
+    # ("Jean-Pierre"), a compound of nationalities ("Turkish-Russian Partnership") is not a name.
+    "person": re.compile(r"(?<!^)(?<![.!?]\s)(?<![-\w])(?![A-Z][a-z]*(?:ish|ian|ese|can|ch|ic|i)-[A-Z])"
+                         r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+"),
 }
 
 

@@ -317,14 +317,19 @@ def _source_from(extra: str, header_lines: list[str]) -> str | None:
 
 
 def field_label(article: Article, line: str) -> str:
-    """``"Headline: "``, ``"Source: "``, ``"Author: "`` or ``"Date: "`` for a header line holding that
-    field of the article (a byline naming the publication counts as its source), else ``""``."""
-    if line.strip() == article.title:
+    """What a header line holds, as a label for the model to read before it: ``"Headline: "``,
+    ``"Author: "``, ``"Source: "``, ``"Byline: "`` (author and publication), ``"Date: "`` or ``""``
+    (also for a line that names its field itself, such as ``"Author: Jane Doe"``)."""
+    text = line.strip().lstrip("#").strip()
+    if _KEY_LINE.match(text):
+        return ""
+    if text == article.title:
         return "Headline: "
-    for label, value in (("Source", article.source), ("Author", article.author)):
-        if value and value in line:
-            return f"{label}: "
-    return "Date: " if find_date(line) else ""
+    held = [name for name, value in (("Author", article.author), ("Source", article.source))
+            if value and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text)]
+    if held:
+        return "Byline: " if len(held) == 2 else f"{held[0]}: "
+    return "Date: " if find_date(text) else ""
 
 
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z-]{2,}(?:\s[A-Z][A-Za-z-]{2,})?)", re.MULTILINE)

@@ -33,7 +33,8 @@ def test_question_type(question, kind):
     ("person", "The leaders are Vladimir Putin and Recep Tayyip Erdogan.", True),
     ("person", "by Ahmet Mehmet (News & Analysis)", True),
     ("person", "The leaders met in secret.", False),
-    ("person", "Analyzing Turkish-Russian Partnership", False),  # a hyphenated compound is not a name
+    ("person", "Analyzing Turkish-Russian Partnership", False),  # nationalities, not a name
+    ("person", "The talks were led by Jean-Pierre Raffarin.", True),
     (None, "Anything at all, 1990.", False),
 ])
 def test_has_answer(kind, sentence, expected):

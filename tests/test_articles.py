@@ -24,8 +24,20 @@ def test_header_lines_are_labelled_by_the_field_they_hold():
     assert labels["Analyzing Turkish-Russian Partnership"] == "Headline: "
     assert labels["Ahmet Mehmet"] == "Author: "
     assert labels["Rabi' al-Awwal 15, 1442 2020-11-01"] == "Date: "
-    assert labels[next(line for line in labels if line.startswith("by "))] == "Source: "
+    assert labels[next(line for line in labels if line.startswith("by "))] == "Byline: "
     assert labels["News & Analysis"] == ""
+
+
+@pytest.mark.parametrize("line,label", [
+    ("# Storm Closes Harbour", "Headline: "),
+    ("APRIL 5, 2022", "Date: "),            # the source "AP" is a word, not any two letters
+    ("From AP and Reuters", "Source: "),
+    ("Jane Doe", "Author: "),
+    ("Author: Jane Doe", ""),               # says what it is already
+])
+def test_field_labels_match_whole_words_and_skip_named_fields(line, label):
+    article = articles.Article(id="a", title="Storm Closes Harbour", text="", author="Jane Doe", source="AP")
+    assert articles.field_label(article, line) == label
 
 
 def test_page_chrome_is_dropped_but_article_text_kept():

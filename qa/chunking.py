@@ -48,8 +48,13 @@ def _approx_tokens(text: str) -> int:
 
 
 def chunk(text: str, body_start: int = 0, config: ChunkingConfig = ChunkingConfig(),
-          token_len: Callable[[str], int] = _approx_tokens) -> list[Passage]:
-    """Split ``text`` into passages; an article with no sentences gives an empty list."""
+          token_len: Callable[[str], int] = _approx_tokens, header_max_tokens: int | None = None
+          ) -> list[Passage]:
+    """Split ``text`` into passages; an article with no sentences gives an empty list.
+
+    ``header_max_tokens`` bounds the header card instead of ``config.max_tokens`` (the model
+    may read other things before it than before the body's passages).
+    """
     passages: list[Passage] = []
     for lo, hi, split, whole in ((0, body_start, split_lines, True),
                                  (body_start, len(text), split_sentences, False)):
@@ -58,7 +63,8 @@ def chunk(text: str, body_start: int = 0, config: ChunkingConfig = ChunkingConfi
         sentences = [piece for span in split(text, lo, hi)
                      for piece in _fit(text, span, config.max_tokens, token_len)]
         # The header: as few passages as the size limits allow, without overlap.
-        cfg = replace(config, size=len(sentences), stride=len(sentences)) if whole and sentences else config
+        cfg = (replace(config, size=len(sentences), stride=len(sentences),
+                       max_tokens=header_max_tokens or config.max_tokens) if whole and sentences else config)
         for window in _windows(text, sentences, cfg, token_len):
             passages.append(Passage(len(passages), window[0][0], window[-1][1], tuple(window)))
     return passages

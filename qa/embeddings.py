@@ -199,6 +199,14 @@ class Embedder:
         with self._counting_lock:
             return len(self._counting_tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
 
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """The longest start of ``text`` that is at most ``max_tokens`` word pieces, cut between pieces."""
+        with self._counting_lock:
+            pieces = self._counting_tokenizer(text, add_special_tokens=False, truncation=True,
+                                              max_length=max_tokens, return_offsets_mapping=True)
+        offsets = pieces["offset_mapping"]
+        return text[:offsets[-1][1]] if offsets else ""
+
     def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]]
                         ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit passage vectors ``(n, dim)`` and, per passage, unit sentence vectors ``(m_i, dim)``.

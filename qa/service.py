@@ -36,6 +36,8 @@ AUTO_IVF_MIN_VECTORS = 5_000    # from here IVF is faster at no measured loss (R
 IVF_MIN_VECTORS = 1_000         # fewer cannot be clustered usefully
 _REBUILDING = "rebuilding:"
 WRITE_BATCH_PASSAGES = 512
+TITLE_TOKENS = 48         # of a title, read before each passage of its article
+HEADER_LABEL_TOKENS = 3 * articles_mod.MAX_HEADER_LINES  # "Headline: ", "Byline: ", ... (3 word pieces at most)
 
 
 @dataclass(frozen=True)
@@ -280,12 +282,13 @@ class QAService:
         self._dirty.set()
 
     def passages_of(self, article: Article) -> list[Passage]:
-        """How this service cuts an article into passages: each, read after the title, fits the model."""
-        config = self.chunking
-        if self.embed_title:  # a long title leaves less room; the model would drop a passage's end
-            room = self.embedder.max_tokens - 2 - self.embedder.token_len(f"{article.title}\n")
-            config = replace(config, max_tokens=max(config.max_tokens // 2, min(config.max_tokens, room)))
-        return chunk(article.text, article.body_start, config, self.embedder.token_len)
+        """How this service cuts an article into passages: each, with what the model reads before
+        it (the title, or the header card's labels), fits the model, which would drop the rest."""
+        room = self.embedder.max_tokens - 2  # the model adds two special tokens
+        config = replace(self.chunking, max_tokens=min(
+            self.chunking.max_tokens, room - self.embedder.token_len(self._title_prefix(article))))
+        return chunk(article.text, article.body_start, config, self.embedder.token_len,
+                     header_max_tokens=min(self.chunking.max_tokens, room - HEADER_LABEL_TOKENS))
 
     def embedding_input(self, article: Article, passage: Passage) -> tuple[str, list[tuple[int, int]]]:
         """The text the model sees for a passage and its sentences' offsets in that text.
@@ -299,10 +302,13 @@ class QAService:
                      for a, b in passage.sentences]
             starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
             return "\n".join(lines), [(int(at), int(at) + len(line)) for at, line in zip(starts, lines)]
-        body = article.text[passage.start:passage.end]
-        prefix = f"{article.title}\n" if self.embed_title else ""
+        prefix = self._title_prefix(article)
         shift = len(prefix) - passage.start
-        return prefix + body, [(a + shift, b + shift) for a, b in passage.sentences]
+        return prefix + article.text[passage.start:passage.end], [(a + shift, b + shift) for a, b in passage.sentences]
+
+    def _title_prefix(self, article: Article) -> str:
+        """The title as the model reads it before a passage: at most TITLE_TOKENS word pieces."""
+        return f"{self.embedder.truncate(article.title, TITLE_TOKENS)}\n" if self.embed_title else ""
 
     def _taken_ids(self) -> dict[str, str | None]:
         """Every stored id, with its corpus path (None for articles added through the API or CLI)."""
@@ -534,4 +540,4 @@ def _batches(items: list[_Item], max_chars: int) -> Iterator[list[_Item]]:
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="char", unit_scale=True, disable=not enabled, desc="indexing")
+    return tqdm(total=total, unit="char", unit_scale=True, disable=not (enabled and total), desc="indexing")

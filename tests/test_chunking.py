@@ -84,14 +84,18 @@ def test_no_sentences_no_passages():
     assert chunk("   \n\n  ", 0) == []
 
 
-def test_every_passage_read_after_a_long_title_fits_the_model(make_service, embedder):
+@pytest.mark.parametrize("title_words", [5, 60])
+def test_every_passage_with_what_the_model_reads_before_it_fits_the_model(make_service, embedder, title_words):
     service = make_service(corpus_files=())
-    title = "A very long headline about " + " ".join(f"topic{n}" for n in range(40))
     # Codes cost several word pieces each: the token limit, not the character limit, cuts these windows.
+    title = " ".join(f"k{n}v{n}" for n in range(title_words))[:300]
+    header = "\n".join(["Jane Doe", "By Jane Doe | The Coastal Times", "June 5, 2022"]
+                       + [" ".join(f"h{n}y{m}" for m in range(9)) for n in range(5)])
     body = " ".join(" ".join(f"x{n}q{m}z" for m in range(12)) + "." for n in range(40))
-    article = articles.from_fields(body, title=title)
+    article = articles.from_fields(f"Storm Closes Harbour\n{header}\n\n{body}", title=title, author="Jane Doe",
+                                   source="The Coastal Times")
     passages = service.passages_of(article)
-    assert len(passages) > 5
+    assert article.body_start > 0 and len(passages) > 5
     for passage in passages:
         text, _ = service.embedding_input(article, passage)
-        assert embedder.token_len(text) + 2 <= embedder.max_tokens
+        assert embedder.token_len(text) + 2 <= embedder.max_tokens, text[:80]

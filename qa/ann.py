@@ -39,8 +39,8 @@ class VectorIndex(Protocol):
 
     def ids(self) -> np.ndarray: ...
 
-    def to_bytes(self) -> bytes:
-        """The whole index, serialized: what :meth:`save` writes and :meth:`load` reads."""
+    def serialize(self) -> np.ndarray:
+        """The whole index as one byte buffer: what :meth:`save` writes and :meth:`load` reads."""
         ...
 
     def save(self, path: Path) -> None: ...
@@ -130,17 +130,17 @@ class FaissIndex:
                  for i in range(lists.nlist) if lists.list_size(i)]
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
-    def to_bytes(self) -> bytes:
-        return faiss.serialize_index(self._index).tobytes()
+    def serialize(self) -> np.ndarray:
+        return faiss.serialize_index(self._index)
 
     def save(self, path: Path) -> None:
-        write_atomically(Path(path), self.to_bytes())
+        write_atomically(Path(path), self.serialize())
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: np.ndarray | bytes) -> None:
     """A crash leaves either the old file or the new one, never half of one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
@@ -237,13 +237,13 @@ class LockedIndex:
         with self._lock.read():
             return self.inner.vectors(ids)
 
-    def to_bytes(self) -> bytes:
+    def serialize(self) -> np.ndarray:
         with self._lock.read():
-            return self.inner.to_bytes()
+            return self.inner.serialize()
 
     def save(self, path: Path) -> None:
         """Snapshot under the lock, write after it: a slow disk never holds back writes or searches."""
-        write_atomically(Path(path), self.to_bytes())
+        write_atomically(Path(path), self.serialize())
 
     def __len__(self) -> int:
         return len(self.inner)

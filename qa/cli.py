@@ -212,19 +212,20 @@ def cmd_add(args, settings: Settings) -> int:
     files = [f for path in args.paths for f in _article_paths(path)]
     if args.article_id and len(files) != 1:
         raise QAError("invalid_id", "--id names one article; give exactly one file with it")
-    loaded, failed = [], 0
+    loaded, paths, failed = [], [], 0
     for path in files:
         try:
             loaded.append(articles.read_file(path, args.article_id))
+            paths.append(path)
         except (QAError, OSError) as exc:
             failed += 1
             print(f"error: {path}: {getattr(exc, 'message', exc)}", file=sys.stderr)
     service = _service(settings)
     try:
-        for result in service.add_many(loaded, progress=True):
+        for path, result in zip(paths, service.add_many(loaded, progress=True)):
             if result.status == "empty":
                 failed += 1
-                print(f"error: {result.id}: no sentences to index", file=sys.stderr)
+                print(f"error: {path}: no sentences to index", file=sys.stderr)
             else:
                 print(json.dumps(result.as_dict()))
     finally:

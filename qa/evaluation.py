@@ -216,9 +216,13 @@ def _index(service, documents: list[Article]) -> None:
     for stale in stored - {d.id for d in documents}:
         service.remove(stale)
     try:
-        service.add_many(documents, progress=_interactive())
+        results = service.add_many(documents, progress=_interactive())
     except QAError as exc:
         raise BadInput("bad_eval_file", f"cannot index the evaluation corpus: {exc.message}") from None
+    empty = [r.id for r in results if r.status == "empty"]
+    if empty:  # they stay in the qrels: a question about one of them counts as missed
+        print(f"warning: {len(empty)} documents have no sentences and cannot be found: "
+              + ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else ""), file=sys.stderr)
 
 
 def _interactive() -> bool:

@@ -36,6 +36,6 @@ def test_add_stores_good_files_and_names_each_file_without_sentences(tmp_path, c
     assert main(["add", str(good), str(bad)] + argv) == 1
     out, err = capsys.readouterr()
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["good"]
-    assert [line for line in err.splitlines() if line.startswith("error:")] == ["error: bad: no sentences to index"]
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [f"error: {bad}: no sentences to index"]
     assert main(["ask", "When did the bridge reopen?"] + argv) == 0
     assert "reopened on Monday" in capsys.readouterr().out

@@ -132,6 +132,15 @@ def test_beir_end_to_end_matches_metrics_computed_by_hand(tmp_path, embedder, mo
     assert not (tmp_path / "unused").exists(), "evaluation must use a throw-away index"
 
 
+def test_a_document_without_sentences_is_named_and_counted_as_never_found(tmp_path, embedder, capsys):
+    corpus = CORPUS + [{"_id": "d5", "title": "", "text": "... !!! ???"}]
+    folder = write_beir(tmp_path / "tiny", corpus, QUERIES[:1], [("q1", "d5", 1)])
+    figures = evaluation.run(folder, Settings(corpus_dir=tmp_path / "none", index_dir=tmp_path / "unused"),
+                             embedder=embedder)
+    assert "warning: 1 documents have no sentences and cannot be found: d5" in capsys.readouterr().err
+    assert figures["documents"] == 5 and figures["ndcg@10"] == 0.0 and figures["recall@100"] == 0.0
+
+
 def test_squad_end_to_end(tmp_path, embedder):
     squad = {"data": [{"title": "Lighthouses", "paragraphs": [
         {"context": "The Gannet Point lighthouse was restored by volunteers in 2019. Its lamp is visible for "

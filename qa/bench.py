@@ -44,7 +44,7 @@ import numpy as np
 
 from qa.articles import Article
 from qa.config import Settings
-from qa.errors import BadInput, QAError
+from qa.errors import BadInput, Conflict, QAError
 
 SIZES = (100, 10_000, 100_000)
 INDEXING_ARTICLES = 2_000
@@ -92,6 +92,18 @@ def _service(index_dir: Path, embedder=None, **settings):
 
 
 # --- corpora -------------------------------------------------------------------------
+
+def forget_stale(work: Path, embedder) -> None:
+    """Cached corpora built with another model, or by a version that cut or read passages
+    differently, refuse to open (see QAService): they are dropped and built again."""
+    if not (work / "scifact" / "complete").exists():
+        return
+    try:
+        _service(work / "scifact", embedder).close()
+    except Conflict:
+        for cached in ("scifact", "size-100", "size-10000", "size-100000"):
+            shutil.rmtree(work / cached, ignore_errors=True)
+
 
 def build_base(work: Path, scifact: Path, embedder, report: dict) -> Path:
     """All of SciFact indexed through the product's own path; the first 2,000 articles are timed."""
@@ -430,6 +442,7 @@ def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15
                                 "processor": platform.processor() or platform.machine()}}
     embedder = Embedder()
     questions = _questions(scifact)
+    forget_stale(work, embedder)
     base = build_base(work, scifact, embedder, report)
     indexes = {100: build_small(work, base, seed, embedder),
                10_000: clone(base, work / "size-10000", 10_000),

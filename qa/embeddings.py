@@ -18,7 +18,7 @@ import queue
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -127,6 +127,7 @@ class Embedder:
         self.batch_size = batch_size
         self._counting_tokenizer = copy.deepcopy(self.model.tokenizer)  # for callers' threads
         self._counting_lock = threading.Lock()
+        self.truncate = lru_cache(maxsize=1024)(self._truncate)  # a title recurs for each of its passages
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -199,7 +200,7 @@ class Embedder:
         with self._counting_lock:
             return len(self._counting_tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
 
-    def truncate(self, text: str, max_tokens: int) -> str:
+    def _truncate(self, text: str, max_tokens: int) -> str:
         """The longest start of ``text`` that is at most ``max_tokens`` word pieces, cut between pieces."""
         with self._counting_lock:
             pieces = self._counting_tokenizer(text, add_special_tokens=False, truncation=True,

@@ -212,17 +212,17 @@ def cmd_add(args, settings: Settings) -> int:
     files = [f for path in args.paths for f in _article_paths(path)]
     if args.article_id and len(files) != 1:
         raise QAError("invalid_id", "--id names one article; give exactly one file with it")
-    loaded, paths, failed = [], [], 0
+    loaded, failed = [], 0  # (path, article) pairs
     for path in files:
         try:
-            loaded.append(articles.read_file(path, args.article_id))
-            paths.append(path)
+            loaded.append((path, articles.read_file(path, args.article_id)))
         except (QAError, OSError) as exc:
             failed += 1
             print(f"error: {path}: {getattr(exc, 'message', exc)}", file=sys.stderr)
     service = _service(settings)
     try:
-        for path, result in zip(paths, service.add_many(loaded, progress=True)):
+        results = service.add_many([article for _, article in loaded], progress=True)
+        for (path, _), result in zip(loaded, results):
             if result.status == "empty":
                 failed += 1
                 print(f"error: {path}: no sentences to index", file=sys.stderr)

@@ -406,8 +406,7 @@ class QAService:
         kind = self._index_kind(len(in_store))
         if index is None or index.kind != kind or index.outgrown(len(in_store)):
             index = self._new_index(kind, in_store)
-        stale = np.setdiff1d(index.ids(), in_store, assume_unique=True)
-        missing = np.setdiff1d(in_store, index.ids(), assume_unique=True)
+        stale, missing = _drift(index.ids(), in_store)
         index.remove(stale)
         for lo in range(0, len(missing), 20000):
             found, vectors = self.store.vectors(missing[lo:lo + 20000])
@@ -426,9 +425,7 @@ class QAService:
         except ValueError as exc:
             log.warning("%s; rebuilding it from the text in SQLite", exc)
             index, in_index = Bm25Index.recreate(path), np.zeros(0, np.int64)
-        in_store = self.store.passage_ids()
-        stale = np.setdiff1d(in_index, in_store)
-        missing = np.setdiff1d(in_store, in_index)
+        stale, missing = _drift(in_index, self.store.passage_ids())
         if len(stale) or len(missing):
             index.remove(stale.tolist())
             index.add(self.store.passage_texts(missing))
@@ -498,6 +495,11 @@ class QAService:
             self.save_index()
         self.bm25.close()
         self.store.close()
+
+
+def _drift(held: np.ndarray, in_store: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Passage ids a derived index (FAISS, BM25) holds that SQLite no longer has, and those it lacks."""
+    return np.setdiff1d(held, in_store), np.setdiff1d(in_store, held)
 
 
 def check_k(k: object) -> int:

@@ -196,15 +196,21 @@ def clean_text(raw: str) -> str:
 
 
 def _reflow(lines: list[str]) -> list[str]:
-    """Join hard-wrapped lines: a line that does not end a sentence followed by one starting in lower case."""
-    out: list[str] = []
+    """Join hard-wrapped lines: a line that does not end a sentence followed by one starting in lower case.
+
+    The pieces of a joined line are collected and joined once, so a long hard-wrapped text costs
+    linear time (joining as it went made a 5 MB file take minutes)."""
+    out: list[list[str]] = []
     for line in lines:
-        if out and out[-1] and line and line[0].islower() and not _SENTENCE_END.search(out[-1]):
-            prev = out[-1]
-            out[-1] = prev[:-1] + line if prev.endswith("-") and prev[-2:-1].isalpha() else prev + " " + line
+        last = out[-1][-1] if out else ""
+        if last and line and line[0].islower() and not _SENTENCE_END.search(last):
+            if last.endswith("-") and last[-2:-1].isalpha():
+                out[-1][-1] = last[:-1] + line
+            else:
+                out[-1].append(line)
         else:
-            out.append(line)
-    return out
+            out.append([line])
+    return [" ".join(pieces) for pieces in out]
 
 
 def parse_text(raw: str) -> Draft:
@@ -249,9 +255,26 @@ def _header(text: str) -> tuple[list[str], int]:
     return [], 0
 
 
+def _byline(line: str) -> re.Match | None:
+    """A "By Jane Doe, The Times" line: short, and what follows "By" is a capitalized name without
+    digits, so a sentence such as "By 2030, the country ..." or "by the end of the week" is not one."""
+    if len(line) >= 200:
+        return None
+    match = _BYLINE.match(line)
+    if match is None:
+        return None
+    name = match.group("name")
+    if not name[:1].isupper() or any(c.isdigit() for c in name) or len(name.split()) > 5:
+        return None
+    rest = match.group("rest") or ""
+    if rest[:1].islower() and re.search(r"[.!?]$", rest):  # "By Monday, officials had left."
+        return None
+    return match
+
+
 def _looks_like_body(line: str) -> bool:
     words = line.split()
-    if _BYLINE.match(line) and len(line) < 200:
+    if _byline(line):
         return False
     return len(line) >= 150 or (len(words) >= 8 and bool(re.search(r"[.!?][\"'\u201d]?$", line)))
 
@@ -282,10 +305,10 @@ def _header_meta(lines: list[str]) -> dict[str, str]:
         if key:
             meta.setdefault(_canonical_key(key.group(1)), key.group(2).strip())
             continue
-        byline = _BYLINE.match(line)
-        if byline and i > 0:
-            meta.setdefault("author", byline.group("name"))
-            extra = byline.group("paren") or byline.group("rest") or ""
+        by = _byline(line)
+        if by and i > 0:
+            meta.setdefault("author", by.group("name"))
+            extra = by.group("paren") or by.group("rest") or ""
             source = _source_from(extra, lines)
             if source:
                 meta.setdefault("source", source)

@@ -95,7 +95,9 @@ def _fit(text: str, span: Span, max_tokens: int, token_len: Callable[[str], int]
         return [span]
     pieces: list[Span] = []
     while start < end:
-        lo, hi = start + 1, end
+        # A word piece covers at most 100 characters (longer words are one unknown token), so no
+        # prefix longer than this can fit: the search never re-reads the whole rest of a huge sentence.
+        lo, hi = start + 1, min(end, start + 101 * max_tokens)
         while lo < hi:  # longest prefix that fits
             mid = (lo + hi + 1) // 2
             if token_len(text[start:mid]) <= max_tokens:

@@ -42,6 +42,7 @@ def create_app(service: QAService) -> Flask:
     """A Flask app serving ``service``; the service outlives requests and is shared by all threads."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_upload_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = service.settings.max_upload_bytes  # a pasted article is a form field
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.extensions["qa"] = service
@@ -201,7 +202,10 @@ def _json_body() -> dict:
     """The request's JSON object, or a clear 4xx."""
     if not request.is_json:
         raise BadInput("unsupported_media_type", "send JSON with 'Content-Type: application/json'", status=415)
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's parser goes
+        body = None
     if body is None:
         raise BadInput("malformed_json", "request body is not valid JSON (UTF-8)")
     if not isinstance(body, dict):

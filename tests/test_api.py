@@ -90,6 +90,7 @@ def test_ask_get_rejects_bad_input(client, query):
 def test_malformed_json(client):
     assert_error(client.post("/api/ask", data="{not json", content_type="application/json"), 400, "malformed_json")
     assert_error(client.post("/api/ask", data="[1, 2]", content_type="application/json"), 400, "malformed_json")
+    assert_error(client.post("/api/ask", data="[" * 100_000, content_type="application/json"), 400, "malformed_json")
 
 
 def test_wrong_content_type(client):

@@ -73,10 +73,28 @@ def test_byline_and_date_from_plain_text():
     assert (a.title, a.author, a.date) == ("Storm Closes Harbour", "Jane Doe", "2022-06-05")
 
 
+@pytest.mark.parametrize("opening, is_body", [
+    ("By 2030, the country plans to double its wind and solar power output across all regions.", True),
+    ("By the end of the week, the council will decide on the bridge and the new school buildings.", True),
+    ("By Monday, officials had left.", False),  # short enough to pass for a header line
+])
+def test_a_sentence_opening_with_by_is_not_a_byline(opening, is_body):
+    raw = f"Wind Plan\n\n{opening}\n\nThe plan was announced on Tuesday by the energy minister in the capital city."
+    a = articles.from_bytes(raw.encode(), "wind.txt")
+    assert (a.author, a.source) == (None, None)
+    assert (a.text.index(opening) >= a.body_start) == is_body
+
+
 def test_hard_wrapped_lines_are_reflowed():
     raw = "Title\n\nThe council met on Monday and decided that the\nbridge would be rebuilt before the\nwinter."
     a = articles.from_bytes(raw.encode(), "t.txt")
     assert "decided that the bridge would be rebuilt before the winter." in a.text
+
+
+def test_a_long_hard_wrapped_text_becomes_one_paragraph():
+    raw = "Title\n\nThe river\n" + "rose again and\n" * 20000 + "fell."
+    a = articles.from_bytes(raw.encode(), "t.txt")
+    assert a.text == "Title\n\nThe river " + "rose again and " * 20000 + "fell."
 
 
 def test_html_is_reduced_to_article_text():

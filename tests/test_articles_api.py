@@ -281,3 +281,11 @@ def test_web_form_adds_and_reports(client, service):
     response = client.post("/", data={"title": "Empty", "text": "   "}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "paste the article text or choose a file" in response.get_data(as_text=True)
+
+
+def test_web_form_takes_a_paste_as_large_as_an_upload(client, service):
+    # Flask caps a form field at 500 kB unless told otherwise; the limit is the upload limit.
+    text = "Pasted into the page form." + " " * 600_000 + "It has two sentences."
+    response = client.post("/", data={"title": "Long Paste", "text": text}, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert "Long Paste" in response.get_data(as_text=True)

@@ -11,6 +11,8 @@ import json
 from dataclasses import replace
 import logging
 import signal
+import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -146,6 +148,9 @@ def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
     except OSError as exc:  # a port in use, an unwritable index folder, ...
         print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
         return 2
+    except sqlite3.Error as exc:  # an index folder that cannot be written, a damaged database
+        print(f"error: cannot use the index database in {settings.index_dir}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -161,6 +166,10 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from qa.web import create_app
 
+    try:  # before the corpus is read: a host that cannot be bound is known at once
+        socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise BadInput("invalid_setting", f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
     service = _service(settings)
     try:
         report = service.sync(progress=sys.stderr.isatty())
@@ -185,9 +194,18 @@ def _interrupt(signum, frame):
 
 
 def cmd_ask(args, settings: Settings) -> int:
+    from qa.service import check_k, check_question
+
+    check_question(args.question, settings.max_question_chars)  # before the model loads
+    check_k(args.k)
     service = _service(settings)
     try:
-        service.sync()
+        try:
+            service.sync()
+        except QAError as exc:
+            if exc.code != "index_busy":
+                raise
+            log.warning("a running server holds the index; answering from it as it is")
         answer = service.ask(args.question, args.k)
     finally:
         service.close()

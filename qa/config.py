@@ -52,6 +52,12 @@ class Settings:
     ann: str = "auto"
     backend: str = "torch"
 
+    def __post_init__(self):
+        if not 0 <= self.port <= 65535:
+            raise BadInput("invalid_setting", f"port must be from 0 to 65535, got {self.port}")
+        if self.threads < 1:
+            raise BadInput("invalid_setting", f"threads must be 1 or more, got {self.threads}")
+
     @classmethod
     def from_env(cls, base_dir: Path | None = None) -> "Settings":
         base = Path(base_dir) if base_dir else Path.cwd()

@@ -102,7 +102,7 @@ class QAService:
 
     def ask(self, question: object, k: object = 5) -> dict:
         """Ranked passages for a question, each with its answering sentence."""
-        question = self.check_question(question)
+        question = check_question(question, self.settings.max_question_chars)
         k = check_k(k)
         started = time.perf_counter()
         hits = self.search(question, k)
@@ -127,16 +127,6 @@ class QAService:
     def search(self, question: str, k: int) -> list[Hit]:
         """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds)."""
         return self.searcher.search(question, k)
-
-    def check_question(self, question: object) -> str:
-        if not isinstance(question, str) or not question.strip():
-            raise BadInput("missing_question", "a non-empty question is required")
-        question = check_text(question.strip(), "question")
-        if len(question) > self.settings.max_question_chars:
-            raise BadInput("question_too_long",
-                           f"question is {len(question)} characters; the limit is "
-                           f"{self.settings.max_question_chars}")
-        return question
 
     # --- add, replace, remove -----------------------------------------------------------
 
@@ -500,6 +490,16 @@ class QAService:
 def _drift(held: np.ndarray, in_store: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Passage ids a derived index (FAISS, BM25) holds that SQLite no longer has, and those it lacks."""
     return np.setdiff1d(held, in_store), np.setdiff1d(in_store, held)
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """The question, stripped; a clear error when it is missing, not text, or too long."""
+    if not isinstance(question, str) or not question.strip():
+        raise BadInput("missing_question", "a non-empty question is required")
+    question = check_text(question.strip(), "question")
+    if len(question) > max_chars:
+        raise BadInput("question_too_long", f"question is {len(question)} characters; the limit is {max_chars}")
+    return question
 
 
 def check_k(k: object) -> int:

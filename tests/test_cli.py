@@ -12,11 +12,28 @@ from qa.cli import main
     (["eval", "tests/data/seed_questions.jsonl", "--feedback", "-1"], "feedback must be 0 or more"),
     (["eval", "tests/data/seed_questions.jsonl", "--window", "2", "--stride", "3"], "stride"),
     (["eval", "no/such/file.jsonl"], "no/such/file.jsonl"),
+    (["serve", "--port", "70000"], "port must be from 0 to 65535"),
+    (["serve", "--threads", "0"], "threads must be 1 or more"),
+    (["serve", "--host", "999.1.1.1"], "cannot listen on 999.1.1.1:8000"),  # before the corpus is read
+    (["ask", "  "], "a non-empty question is required"),                 # before the model loads
+    (["ask", "Who?", "-k", "0"], "k must be from 1 to 50"),
 ])
 def test_bad_input_is_one_error_line(argv, fragment, capsys, tmp_path):
     assert main(argv + ["--index-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and fragment in err[0]
+
+
+@pytest.mark.parametrize("blocked", ["index", "index/qa.sqlite3"])
+def test_an_index_that_cannot_be_opened_is_one_error_line(blocked, tmp_path, capsys):
+    (tmp_path / blocked).parent.mkdir(parents=True, exist_ok=True)
+    if blocked == "index":
+        (tmp_path / blocked).write_text("a file where the index folder should be")
+    else:
+        (tmp_path / blocked).mkdir()  # a folder where the database file should be
+    assert main(["remove", "anything", "--index-dir", str(tmp_path / "index")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "index" in err[0]
 
 
 @pytest.mark.parametrize("name,value", [("QA_ANN", "hnsw"), ("QA_PORT", "eighty")])

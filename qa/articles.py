@@ -117,7 +117,7 @@ def from_bytes(data: bytes, filename: str, article_id: str | None = None,
     if suffix == ".pdf":
         text = extract.pdf_text(data)
     else:
-        decoded = extract.decode(data)
+        decoded = extract.decode(data, html=suffix in (".html", ".htm"))
         if suffix in (".html", ".htm"):
             text, meta = extract.html_text(decoded)
         else:

@@ -7,6 +7,7 @@ are dropped, and block elements become paragraphs.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 
@@ -21,17 +22,29 @@ _CHROME_CLASS = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumb|cookie|banner|
                            re.IGNORECASE)
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused, not guessed."""
+_DECLARED_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+
+
+def decode(data: bytes, html: bool = False) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, or the charset an HTML page declares in a
+    ``<meta>`` tag of its first 4 kB; anything else is refused, not guessed."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     else:
         encoding = "utf-8-sig"
+        declared = _DECLARED_CHARSET.search(data[:4096]) if html else None
+        if declared:
+            try:
+                encoding = codecs.lookup(declared.group(1).decode("ascii")).name
+            except LookupError:
+                pass  # an unknown name: read it as UTF-8, which most pages are anyway
+            # As browsers do (WHATWG Encoding): a page labelled Latin-1 or ASCII is read as Windows-1252.
+            encoding = {"utf-8": "utf-8-sig", "iso8859-1": "cp1252", "ascii": "cp1252"}.get(encoding, encoding)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise BadInput("undecodable", f"text is not valid UTF-8 (byte {exc.start}): "
-                                      "save the file as UTF-8 and try again") from None
+        raise BadInput("undecodable", f"text is not valid {encoding.upper().removesuffix('-SIG')} "
+                                      f"(byte {exc.start}): save the file as UTF-8 and try again") from None
     return check_text(text, "text")
 
 
@@ -63,27 +76,65 @@ def html_text(html: str) -> tuple[str, dict[str, str | None]]:
         tag.decompose()
     for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo", "complementary"]}):
         tag.decompose()
+    paragraphs_on_page = len(soup.find_all("p"))
     for tag in soup.find_all(True):
         if tag.decomposed:
             continue
         marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
-        if tag.name not in ("html", "body", "article", "main") and _CHROME_CLASS.search(marks):
+        if tag.name not in ("html", "body", "article", "main") and _CHROME_CLASS.search(marks) \
+                and not _holds_the_article(tag, paragraphs_on_page):
             tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
     h1 = root.find("h1")
     if h1 and not meta["title"]:
         meta["title"] = h1.get_text(" ", strip=True)
-    paragraphs = []
-    for block in root.find_all(_BLOCK_TAGS):
-        if block.find(_BLOCK_TAGS):
-            continue  # only innermost blocks, so text is taken once
-        text = re.sub(r"\s+", " ", block.get_text(" ")).strip()
+    paragraphs = _paragraphs(root)
+    return "\n\n".join(paragraphs), meta
+
+
+def _holds_the_article(tag, paragraphs_on_page: int) -> bool:
+    """A wrapper whose class merely mentions furniture ("content has-sidebar") but holds the story."""
+    if tag.find(["article", "main", "h1"]):
+        return True
+    return paragraphs_on_page > 0 and 2 * len(tag.find_all("p")) > paragraphs_on_page
+
+
+def _paragraphs(root) -> list[str]:
+    """The text of ``root`` in document order, a paragraph per block element; text sitting between
+    blocks ("<div><h2>..</h2>loose text<p>..</p></div>") is a paragraph of its own, ``<br>`` a line break."""
+    from bs4 import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
+
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        lines = (line.strip() for line in "".join(current).split("\n"))
+        text = "\n".join(line for line in lines if line)
         if text:
             paragraphs.append(text)
-    if not paragraphs:
-        loose = re.sub(r"[ \t]+", " ", root.get_text("\n")).strip()
-        paragraphs = [line.strip() for line in loose.split("\n") if line.strip()]
-    return "\n\n".join(paragraphs), meta
+        current.clear()
+
+    stack = [(iter(root.children), False)]  # (children still to read, inside a block?); no recursion,
+    while stack:                             # so no nesting depth can overflow it
+        children, in_block = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if in_block:
+                flush()
+        elif isinstance(child, (Comment, Declaration, Doctype, ProcessingInstruction)):
+            continue
+        elif isinstance(child, NavigableString):
+            current.append(re.sub(r"\s+", " ", str(child)))
+        elif child.name == "br":
+            current.append("\n")
+        else:
+            block = child.name in _BLOCK_TAGS
+            if block:
+                flush()
+            stack.append((iter(child.children), block))
+    flush()
+    return paragraphs
 
 
 def _meta(soup, name: str) -> str | None:

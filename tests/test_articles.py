@@ -112,6 +112,34 @@ def test_html_is_reduced_to_article_text():
         assert junk not in a.text
 
 
+def test_html_text_between_blocks_is_kept():
+    html = (b"<html><body><article><h1>Bridge Reopens</h1>The old bridge reopened on Friday after two years."
+            b"<br><br>Traffic is back to normal.<p>The mayor spoke at the ceremony.</p></article></body></html>")
+    a = articles.from_bytes(html, "page.html")
+    for sentence in ("The old bridge reopened on Friday after two years.", "Traffic is back to normal.",
+                     "The mayor spoke at the ceremony."):
+        assert sentence in a.text
+
+
+def test_html_wrapper_whose_class_mentions_furniture_keeps_the_story():
+    html = (b"<html><body><div class='content has-sidebar'><h1>Bridge Reopens</h1>"
+            b"<p>The old bridge reopened on Friday after two years of repairs.</p><p>Traffic is back.</p></div>"
+            b"<div class='sidebar'><p>Most read this week</p></div></body></html>")
+    a = articles.from_bytes(html, "page.html")
+    assert "The old bridge reopened on Friday after two years of repairs." in a.text
+    assert "Most read" not in a.text
+
+
+def test_html_in_the_charset_it_declares():
+    page = ("<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-1'>"
+            "<title>Caf\u00e9 Reopens</title></head><body><p>The caf\u00e9 reopened on Friday \u2013 after "
+            "two years of repairs.</p></body></html>")
+    a = articles.from_bytes(page.encode("cp1252"), "page.html")  # Latin-1 labels mean Windows-1252
+    assert a.title == "Caf\u00e9 Reopens" and "The caf\u00e9 reopened on Friday \u2013 after" in a.text
+    with pytest.raises(BadInput, match="not valid UTF-8"):  # plain text declares nothing: UTF-8 only
+        articles.from_bytes("Caf\u00e9 text.".encode("latin-1"), "note.txt")
+
+
 def test_dates():
     assert articles.find_date("Rabi' al-Awwal 15, 1442 2020-11-01") == "2020-11-01"
     assert articles.find_date("Published 7th January 2019 at noon") == "2019-01-07"

@@ -143,6 +143,7 @@ class QAService:
                     return WriteResult(same, "unchanged", self._passage_count(same))
                 article = replace(article, id=articles_mod.free_id(articles_mod.slugify(article.title),
                                                                    lambda c: self.store.article_hash(c) is not None))
+            self._refuse_corpus_edits([article])
             result = self._write([_Item(article)])[0]
         if result.status == "empty":
             raise BadInput("no_sentences", f"article {article.id!r} has no sentences to index")
@@ -150,11 +151,35 @@ class QAService:
 
     def add_many(self, items: Iterable[Article], progress: bool = False) -> list[WriteResult]:
         """Add or replace many articles in large batches; one with no sentences is reported ``empty``."""
-        return self._write([_Item(a) for a in items], progress)
+        items = list(items)
+        with self._write_lock:
+            self._refuse_corpus_edits(items)
+            return self._write([_Item(a) for a in items], progress)
+
+    def _refuse_corpus_edits(self, items: list[Article]) -> None:
+        """An article that is a file in ``corpus/`` changes with its file: other text sent under its
+        id would be undone (or kept twice) at the next sync, so it is refused before anything is stored."""
+        for article in items:
+            path = self.store.corpus_path(article.id)
+            if path is not None and self.store.article_hash(article.id) != article.content_hash:
+                raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/{path}: edit the "
+                                                 "file (the index follows at the next start or `run.py index`), "
+                                                 "or send this text under another id")
 
     def remove(self, article_id: str) -> int:
-        """Remove an article everywhere; returns how many passages went with it."""
+        """Remove an article everywhere; returns how many passages went with it.
+
+        An article that is a file in ``corpus/`` goes with its file: removed here, it would
+        come back at the next sync."""
         articles_mod.check_id(article_id)
+        with self._write_lock:
+            path = self.store.corpus_path(article_id)
+            if path is not None:
+                raise Conflict("corpus_article", f"article {article_id!r} is the file corpus/{path}: delete the "
+                                                 "file and the index follows at the next start or `run.py index`")
+            return self._remove(article_id)
+
+    def _remove(self, article_id: str) -> int:
         with self._write_lock:
             self.bm25.claim_writer()
             with self.store.transaction() as conn:
@@ -172,7 +197,7 @@ class QAService:
             known = self.store.corpus_files()
             on_disk = {str(p.relative_to(root)): p for p in articles_mod.article_files(root)}
             for rel in sorted(set(known) - set(on_disk)):
-                self.remove(known[rel].article_id)
+                self._remove(known[rel].article_id)
                 report.removed += 1
             items = []
             taken = self._taken_ids()

@@ -205,6 +205,12 @@ class Store:
         row = self.conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
 
+    def corpus_path(self, article_id: str) -> str | None:
+        """The ``corpus/``-relative file an article comes from; None for API and CLI articles."""
+        row = self.conn.execute("SELECT path FROM articles WHERE id = ? AND origin = 'corpus'",
+                                (article_id,)).fetchone()
+        return row[0] if row else None
+
     def article_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM articles")]
 

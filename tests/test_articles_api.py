@@ -289,3 +289,23 @@ def test_web_form_takes_a_paste_as_large_as_an_upload(client, service):
     response = client.post("/", data={"title": "Long Paste", "text": text}, content_type="multipart/form-data")
     assert response.status_code == 201, response.get_data(as_text=True)[:300]
     assert "Long Paste" in response.get_data(as_text=True)
+
+
+def test_an_article_from_the_corpus_folder_changes_only_with_its_file(client, service, tmp_path):
+    seed = "turkish-russian-partnership"
+    before = counts(service)
+    response = client.delete(f"/api/articles/{seed}")
+    assert_error(response, 409, "corpus_article")
+    message = response.get_json()["error"]["message"]
+    assert f"the file corpus/{service.store.corpus_path(seed)}: delete the file" in message
+    other = {"id": seed, "title": "Another Text", "text": "A different text under the seed article's id. It is refused."}
+    assert_error(client.post("/api/articles", json=other), 409, "corpus_article")
+    assert counts(service) == before and service.article(seed)["origin"] == "corpus"
+    # the same text again changes nothing and is no conflict
+    same = service.article(seed)
+    again = client.post("/api/articles", json={k: same[k] for k in ("id", "title", "author", "date", "source", "text")})
+    assert again.status_code == 200 and again.get_json()["status"] == "unchanged"
+    # the file goes: so does the article
+    for file in (tmp_path / "corpus").iterdir():
+        file.unlink()
+    assert service.sync().removed == 1 and counts(service)["articles"] == 0

@@ -198,19 +198,20 @@ def clean_text(raw: str) -> str:
 def _reflow(lines: list[str]) -> list[str]:
     """Join hard-wrapped lines: a line that does not end a sentence followed by one starting in lower case.
 
-    The pieces of a joined line are collected and joined once, so a long hard-wrapped text costs
-    linear time (joining as it went made a 5 MB file take minutes)."""
+    Each joined line is kept as its pieces and their separators and joined once, so a long
+    hard-wrapped text costs linear time (joining as it went made a 5 MB file take minutes)."""
     out: list[list[str]] = []
     for line in lines:
         last = out[-1][-1] if out else ""
         if last and line and line[0].islower() and not _SENTENCE_END.search(last):
-            if last.endswith("-") and last[-2:-1].isalpha():
-                out[-1][-1] = last[:-1] + line
+            if last.endswith("-") and last[-2:-1].isalpha():  # a word hyphenated across lines
+                out[-1][-1] = last[:-1]
+                out[-1] += ["", line]
             else:
-                out[-1].append(line)
+                out[-1] += [" ", line]
         else:
             out.append([line])
-    return [" ".join(pieces) for pieces in out]
+    return ["".join(pieces) for pieces in out]
 
 
 def parse_text(raw: str) -> Draft:
@@ -256,18 +257,21 @@ def _header(text: str) -> tuple[list[str], int]:
 
 
 def _byline(line: str) -> re.Match | None:
-    """A "By Jane Doe, The Times" line: short, and what follows "By" is a capitalized name without
-    digits, so a sentence such as "By 2030, the country ..." or "by the end of the week" is not one."""
+    """A "By Jane Doe, The Times" line: short, and what follows "By" is a name (capitalized, or in a
+    script without case, "the Associated Press" too) without digits, so a sentence such as
+    "By 2030, the country ..." or "By the end of the week, ..." is not one."""
     if len(line) >= 200:
         return None
     match = _BYLINE.match(line)
     if match is None:
         return None
     name = match.group("name")
-    if not name[:1].isupper() or any(c.isdigit() for c in name) or len(name.split()) > 5:
+    bare = name[4:] if name.lower().startswith("the ") else name
+    if bare[:1].islower() or any(c.isdigit() for c in name) or len(name.split()) > 5 \
+            or re.search(r"[.!?]$", name):  # "By Tuesday the storm had passed."
         return None
     rest = match.group("rest") or ""
-    if rest[:1].islower() and re.search(r"[.!?]$", rest):  # "By Monday, officials had left."
+    if rest[:1].islower() and re.search(r"[.!?]$", rest) and len(rest.split()) >= 3:  # "By Monday, officials had left."
         return None
     return match
 

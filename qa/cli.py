@@ -166,9 +166,10 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from qa.web import create_app
 
-    try:  # before the corpus is read: a host that cannot be bound is known at once
-        socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
+    try:  # before the corpus is read: an address that cannot be bound (unknown, not local, in use) is known at once
+        family, _, _, _, address = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0]
+        socket.create_server(address[:2], family=family).close()
+    except (OSError, UnicodeError, OverflowError) as exc:
         raise BadInput("invalid_setting", f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
     service = _service(settings)
     try:
@@ -241,9 +242,11 @@ def cmd_add(args, settings: Settings) -> int:
     try:
         results = service.add_many([article for _, article in loaded], progress=True)
         for (path, _), result in zip(loaded, results):
-            if result.status == "empty":
+            if result.status in ("empty", "conflict"):
                 failed += 1
-                print(f"error: {path}: no sentences to index", file=sys.stderr)
+                why = ("no sentences to index" if result.status == "empty" else
+                       f"article {result.id!r} is a file in corpus/: edit that file, or add this one with another --id")
+                print(f"error: {path}: {why}", file=sys.stderr)
             else:
                 print(json.dumps(result.as_dict()))
     finally:

@@ -214,7 +214,7 @@ def _service(settings: Settings, work_dir: Path | None, options: dict | None, em
 def _index(service, documents: list[Article]) -> None:
     stored = {row["id"] for row in service.store.articles(0, 1 << 62)}
     for stale in stored - {d.id for d in documents}:
-        service.remove(stale)
+        service.remove(stale, force=True)  # a work dir reused across datasets may hold corpus/ articles
     try:
         results = service.add_many(documents, progress=_interactive())
     except QAError as exc:

@@ -34,18 +34,26 @@ def decode(data: bytes, html: bool = False) -> str:
         encoding = "utf-8-sig"
         declared = _DECLARED_CHARSET.search(data[:4096]) if html else None
         if declared:
-            try:
-                encoding = codecs.lookup(declared.group(1).decode("ascii")).name
-            except LookupError:
-                pass  # an unknown name: read it as UTF-8, which most pages are anyway
-            # As browsers do (WHATWG Encoding): a page labelled Latin-1 or ASCII is read as Windows-1252.
-            encoding = {"utf-8": "utf-8-sig", "iso8859-1": "cp1252", "ascii": "cp1252"}.get(encoding, encoding)
+            encoding = _html_encoding(declared.group(1).decode("ascii"))
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise BadInput("undecodable", f"text is not valid {encoding.upper().removesuffix('-SIG')} "
                                       f"(byte {exc.start}): save the file as UTF-8 and try again") from None
     return check_text(text, "text")
+
+
+def _html_encoding(label: str) -> str:
+    """The codec for a page's declared charset, read as browsers do (WHATWG Encoding): Latin-1 and
+    ASCII labels mean Windows-1252, a UTF-16/32 label on a page without a byte-order mark means
+    UTF-8, and an unknown label or a codec that is not a text encoding ("hex") means UTF-8."""
+    try:
+        info = codecs.lookup(label)
+    except LookupError:
+        return "utf-8-sig"
+    if not getattr(info, "_is_text_encoding", True) or info.name.startswith(("utf-16", "utf-32", "utf-8")):
+        return "utf-8-sig"
+    return {"iso8859-1": "cp1252", "ascii": "cp1252"}.get(info.name, info.name)
 
 
 def check_text(text: str, what: str) -> str:
@@ -78,8 +86,8 @@ def html_text(html: str) -> tuple[str, dict[str, str | None]]:
         tag.decompose()
     paragraphs_on_page = len(soup.find_all("p"))
     for tag in soup.find_all(True):
-        if tag.decomposed:
-            continue
+        if vars(tag).get("_decomposed"):  # inside furniture dropped already; read directly, because
+            continue                      # bs4's `decomposed` on a live tag searches its whole subtree
         marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
         if tag.name not in ("html", "body", "article", "main") and _CHROME_CLASS.search(marks) \
                 and not _holds_the_article(tag, paragraphs_on_page):
@@ -94,7 +102,7 @@ def html_text(html: str) -> tuple[str, dict[str, str | None]]:
 
 def _holds_the_article(tag, paragraphs_on_page: int) -> bool:
     """A wrapper whose class merely mentions furniture ("content has-sidebar") but holds the story."""
-    if tag.find(["article", "main", "h1"]):
+    if tag.find(["article", "main"]):
         return True
     return paragraphs_on_page > 0 and 2 * len(tag.find_all("p")) > paragraphs_on_page
 

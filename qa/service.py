@@ -143,37 +143,45 @@ class QAService:
                     return WriteResult(same, "unchanged", self._passage_count(same))
                 article = replace(article, id=articles_mod.free_id(articles_mod.slugify(article.title),
                                                                    lambda c: self.store.article_hash(c) is not None))
-            self._refuse_corpus_edits([article])
+            path = self._corpus_conflict(article)
+            if path is not None:
+                raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/{path}: edit the "
+                                                 "file (the index follows at the next start or `run.py index`), "
+                                                 "or send this text under another id")
             result = self._write([_Item(article)])[0]
         if result.status == "empty":
             raise BadInput("no_sentences", f"article {article.id!r} has no sentences to index")
         return result
 
     def add_many(self, items: Iterable[Article], progress: bool = False) -> list[WriteResult]:
-        """Add or replace many articles in large batches; one with no sentences is reported ``empty``."""
+        """Add or replace many articles in large batches. One with no sentences is reported ``empty``,
+        one that would change the article of a file in ``corpus/`` ``conflict`` (and is not stored)."""
         items = list(items)
         with self._write_lock:
-            self._refuse_corpus_edits(items)
-            return self._write([_Item(a) for a in items], progress)
+            conflicts = {n for n, article in enumerate(items) if self._corpus_conflict(article) is not None}
+            written = iter(self._write([_Item(a) for n, a in enumerate(items) if n not in conflicts], progress))
+            return [WriteResult(a.id, "conflict", 0) if n in conflicts else next(written)
+                    for n, a in enumerate(items)]
 
-    def _refuse_corpus_edits(self, items: list[Article]) -> None:
-        """An article that is a file in ``corpus/`` changes with its file: other text sent under its
-        id would be undone (or kept twice) at the next sync, so it is refused before anything is stored."""
-        for article in items:
-            path = self.store.corpus_path(article.id)
-            if path is not None and self.store.article_hash(article.id) != article.content_hash:
-                raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/{path}: edit the "
-                                                 "file (the index follows at the next start or `run.py index`), "
-                                                 "or send this text under another id")
+    def _corpus_conflict(self, article: Article) -> str | None:
+        """The ``corpus/`` file whose article other text would replace: that text would be undone (or
+        kept twice) at the next sync, so it is refused. None when there is no such file."""
+        path = self._corpus_file(article.id)
+        return path if path is not None and self.store.article_hash(article.id) != article.content_hash else None
 
-    def remove(self, article_id: str) -> int:
+    def _corpus_file(self, article_id: str) -> str | None:
+        """The ``corpus/`` file an article comes from, if the file is still there."""
+        path = self.store.corpus_path(article_id)
+        return path if path is not None and (self.settings.corpus_dir / path).exists() else None
+
+    def remove(self, article_id: str, force: bool = False) -> int:
         """Remove an article everywhere; returns how many passages went with it.
 
-        An article that is a file in ``corpus/`` goes with its file: removed here, it would
-        come back at the next sync."""
+        An article whose file is still in ``corpus/`` goes with its file: removed here, it would
+        come back at the next sync. ``force`` removes it all the same (the evaluation's own index)."""
         articles_mod.check_id(article_id)
         with self._write_lock:
-            path = self.store.corpus_path(article_id)
+            path = None if force else self._corpus_file(article_id)
             if path is not None:
                 raise Conflict("corpus_article", f"article {article_id!r} is the file corpus/{path}: delete the "
                                                  "file and the index follows at the next start or `run.py index`")

@@ -77,12 +77,23 @@ def test_byline_and_date_from_plain_text():
     ("By 2030, the country plans to double its wind and solar power output across all regions.", True),
     ("By the end of the week, the council will decide on the bridge and the new school buildings.", True),
     ("By Monday, officials had left.", False),  # short enough to pass for a header line
+    ("By Tuesday the storm had passed.", False),
 ])
 def test_a_sentence_opening_with_by_is_not_a_byline(opening, is_body):
     raw = f"Wind Plan\n\n{opening}\n\nThe plan was announced on Tuesday by the energy minister in the capital city."
     a = articles.from_bytes(raw.encode(), "wind.txt")
     assert (a.author, a.source) == (None, None)
     assert (a.text.index(opening) >= a.body_start) == is_body
+
+
+@pytest.mark.parametrize("line, author", [
+    ("By the Associated Press", "the Associated Press"),
+    ("By Jane Doe, staff writer.", "Jane Doe"),
+    ("By \u674e\u660e, \u65b0\u534e\u793e", "\u674e\u660e"),  # a script without capitals
+])
+def test_bylines_that_are_bylines(line, author):
+    raw = f"Wind Plan\n\n{line}\n\nThe plan was announced on Tuesday by the energy minister in the capital city."
+    assert articles.from_bytes(raw.encode(), "wind.txt").author == author
 
 
 def test_hard_wrapped_lines_are_reflowed():
@@ -92,9 +103,9 @@ def test_hard_wrapped_lines_are_reflowed():
 
 
 def test_a_long_hard_wrapped_text_becomes_one_paragraph():
-    raw = "Title\n\nThe river\n" + "rose again and\n" * 20000 + "fell."
+    raw = "Title\n\nThe river\n" + "rose again and\n" * 20000 + "fell over-\n" * 20000 + "ground."
     a = articles.from_bytes(raw.encode(), "t.txt")
-    assert a.text == "Title\n\nThe river " + "rose again and " * 20000 + "fell."
+    assert a.text == "Title\n\nThe river " + "rose again and " * 20000 + "fell over" * 20000 + "ground."
 
 
 def test_html_is_reduced_to_article_text():
@@ -136,6 +147,9 @@ def test_html_in_the_charset_it_declares():
             "two years of repairs.</p></body></html>")
     a = articles.from_bytes(page.encode("cp1252"), "page.html")  # Latin-1 labels mean Windows-1252
     assert a.title == "Caf\u00e9 Reopens" and "The caf\u00e9 reopened on Friday \u2013 after" in a.text
+    for label in ("hex", "utf-16", "no-such-charset"):  # not a text codec, no BOM, unknown: read as UTF-8
+        page = f"<html><head><meta charset='{label}'></head><body><p>Caf\u00e9 news, read as UTF-8.</p></body></html>"
+        assert articles.from_bytes(page.encode(), "page.html").text == "Caf\u00e9 news, read as UTF-8."
     with pytest.raises(BadInput, match="not valid UTF-8"):  # plain text declares nothing: UTF-8 only
         articles.from_bytes("Caf\u00e9 text.".encode("latin-1"), "note.txt")
 

@@ -1,6 +1,7 @@
 """The command line: bad input is one `error:` line and exit status 2, never a traceback."""
 
 import json
+import socket
 
 import pytest
 
@@ -56,3 +57,34 @@ def test_add_stores_good_files_and_names_each_file_without_sentences(tmp_path, c
     assert [line for line in err.splitlines() if line.startswith("error:")] == [f"error: {bad}: no sentences to index"]
     assert main(["ask", "When did the bridge reopen?"] + argv) == 0
     assert "reopened on Monday" in capsys.readouterr().out
+
+
+def test_add_refuses_only_the_file_that_would_change_a_corpus_article(tmp_path, capsys):
+    corpus, incoming = tmp_path / "corpus", tmp_path / "in"
+    corpus.mkdir()
+    incoming.mkdir()
+    (corpus / "ferry.txt").write_text("Ferry\n\nThe ferry runs hourly again. Tickets cost two pounds.")
+    (incoming / "ferry.txt").write_text("Ferry\n\nThe ferry is cancelled for the winter. Crews are retraining.")
+    (incoming / "tram.txt").write_text("Tram\n\nThe tram line opens in May. It crosses the river twice.")
+    argv = ["--index-dir", str(tmp_path / "index"), "--corpus-dir", str(corpus)]
+    assert main(["index"] + argv) == 0
+    capsys.readouterr()
+    assert main(["add", str(incoming)] + argv) == 1
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["tram"]  # the other file is stored
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        f"error: {incoming / 'ferry.txt'}: article 'ferry' is a file in corpus/: edit that file, "
+        "or add this one with another --id"]
+    assert main(["remove", "ferry"] + argv) == 2
+    assert "delete the file" in capsys.readouterr().err
+    (corpus / "ferry.txt").unlink()  # once the file is gone, the article may go too
+    assert main(["remove", "ferry"] + argv) == 0
+
+
+def test_serve_on_a_port_in_use_is_one_error_line_before_the_corpus_is_read(tmp_path, capsys):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--index-dir", str(tmp_path / "index")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert not (tmp_path / "index").exists()  # nothing was opened or indexed

@@ -156,3 +156,17 @@ def test_squad_end_to_end(tmp_path, embedder):
     assert figures["questions"] == 2 and figures["articles"] == 1
     assert figures["hit@1"] == 1.0 and figures["hit@5"] == 1.0
     assert 0 <= figures["answer@1"] <= 1
+
+
+def test_a_work_dir_holding_corpus_articles_is_reused_for_another_dataset(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text("Ferry\n\nThe ferry runs hourly again. Tickets cost two pounds.")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "How often does the ferry run?", "evidence": ["hourly"]}) + "\n")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "unused")
+    work = tmp_path / "work"
+    assert evaluation.run(questions, settings, embedder=embedder, work_dir=work)["hit@1"] == 1.0
+    folder = write_beir(tmp_path / "tiny", CORPUS, QUERIES[:2], QRELS[:2])
+    figures = evaluation.run(folder, settings, embedder=embedder, work_dir=work)  # the ferry is dropped
+    assert figures["documents"] == 4 and figures["passages"] == 4 and figures["ndcg@10"] == 1.0

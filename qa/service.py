@@ -43,7 +43,7 @@ HEADER_LABEL_TOKENS = 3 * articles_mod.MAX_HEADER_LINES  # "Headline: ", "Byline
 @dataclass(frozen=True)
 class WriteResult:
     id: str
-    status: str  # added | replaced | unchanged | empty (no sentences: nothing stored)
+    status: str  # added | replaced | unchanged | empty (no sentences) | conflict (a corpus/ file's id)
     passages: int
 
     def as_dict(self) -> dict:
@@ -143,31 +143,20 @@ class QAService:
                     return WriteResult(same, "unchanged", self._passage_count(same))
                 article = replace(article, id=articles_mod.free_id(articles_mod.slugify(article.title),
                                                                    lambda c: self.store.article_hash(c) is not None))
-            path = self._corpus_conflict(article)
-            if path is not None:
-                raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/{path}: edit the "
-                                                 "file (the index follows at the next start or `run.py index`), "
-                                                 "or send this text under another id")
             result = self._write([_Item(article)])[0]
+            if result.status == "conflict":
+                raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/"
+                                                 f"{self._corpus_file(article.id)}: edit the file (the index "
+                                                 "follows at the next start or `run.py index`), or send this "
+                                                 "text under another id")
         if result.status == "empty":
             raise BadInput("no_sentences", f"article {article.id!r} has no sentences to index")
         return result
 
     def add_many(self, items: Iterable[Article], progress: bool = False) -> list[WriteResult]:
         """Add or replace many articles in large batches. One with no sentences is reported ``empty``,
-        one that would change the article of a file in ``corpus/`` ``conflict`` (and is not stored)."""
-        items = list(items)
-        with self._write_lock:
-            conflicts = {n for n, article in enumerate(items) if self._corpus_conflict(article) is not None}
-            written = iter(self._write([_Item(a) for n, a in enumerate(items) if n not in conflicts], progress))
-            return [WriteResult(a.id, "conflict", 0) if n in conflicts else next(written)
-                    for n, a in enumerate(items)]
-
-    def _corpus_conflict(self, article: Article) -> str | None:
-        """The ``corpus/`` file whose article other text would replace: that text would be undone (or
-        kept twice) at the next sync, so it is refused. None when there is no such file."""
-        path = self._corpus_file(article.id)
-        return path if path is not None and self.store.article_hash(article.id) != article.content_hash else None
+        one that would change the article of a file in ``corpus/`` ``conflict``; neither is stored."""
+        return self._write([_Item(a) for a in items], progress)
 
     def _corpus_file(self, article_id: str) -> str | None:
         """The ``corpus/`` file an article comes from, if the file is still there."""
@@ -188,13 +177,13 @@ class QAService:
             return self._remove(article_id)
 
     def _remove(self, article_id: str) -> int:
-        with self._write_lock:
-            self.bm25.claim_writer()
-            with self.store.transaction() as conn:
-                removed = self.store.delete_article(conn, article_id)
-            if removed is None:
-                raise NotFound("article_not_found", f"no article with id {article_id!r}")
-            self._mirror(removed)
+        """Remove an article, its file or not; the caller holds the write lock."""
+        self.bm25.claim_writer()
+        with self.store.transaction() as conn:
+            removed = self.store.delete_article(conn, article_id)
+        if removed is None:
+            raise NotFound("article_not_found", f"no article with id {article_id!r}")
+        self._mirror(removed)
         return len(removed)
 
     def sync(self, progress: bool = False) -> SyncReport:
@@ -261,6 +250,11 @@ class QAService:
                     with self.store.transaction() as conn:
                         self.store.touch_file(conn, item.article.id, item.path, item.file)
                 results[n] = WriteResult(item.article.id, "unchanged", self._passage_count(item.article.id))
+                continue
+            if old_hash and item.file is None and self._corpus_file(item.article.id) is not None:
+                # Other text under the id of a file in corpus/: the next sync would undo it (or keep
+                # both), so it is not stored; the caller reports it.
+                results[n] = WriteResult(item.article.id, "conflict", 0)
                 continue
             passages = self.passages_of(item.article)
             if not passages:  # nothing to store; the caller reports it

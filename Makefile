@@ -40,4 +40,4 @@ bench: $(STAMP)
 	$(PY) run.py bench
 
 clean:
-	rm -rf $(VENV) index/*.faiss index/*.sqlite3*
+	rm -rf $(VENV) index/*.faiss index/*.sqlite3* index/lexical

@@ -1,18 +1,169 @@
-"""Settings, read once from the environment (and overridden by CLI options).
+"""Every setting, read once: the environment, then CLI flags, land in one frozen :class:`Settings`.
 
-Every knob a user may turn lives here, so the web app, the CLI, the evaluation
-and the benchmarks all see the same defaults.
+The web app, the CLI, the evaluation and the benchmark all build their
+service from a ``Settings``, so they see the same defaults. The tuning knobs
+(how passages are cut, what the model reads, how results are ranked, which
+vector index is used) are grouped in small dataclasses beside it; their
+defaults are the measured best (docs/evaluation.md, docs/performance.md).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from qa.errors import BadInput
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ANN_KINDS = ("auto", "flat", "ivf")
+BACKENDS = ("torch", "onnx", "onnx-int8")
+ENGINES = ("local",)
+FUSIONS = ("convex", "rrf", "dense", "lexical")
+LEXICAL_NORMS = ("idf", "max")
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """Windows of ``size`` sentences, moving ``stride`` sentences at a time, at most ``max_chars``
+    characters and ``max_tokens`` word pieces long."""
+
+    size: int = 3
+    stride: int = 1
+    max_chars: int = 600
+    max_tokens: int = 240
+
+    def __post_init__(self):
+        if not 1 <= self.stride <= self.size:
+            raise BadInput("invalid_option", "chunking needs 1 <= stride <= window size")
+
+
+@dataclass(frozen=True)
+class ModelInputConfig:
+    """What the model reads before each passage: the article title, cut to ``title_tokens`` word pieces."""
+
+    embed_title: bool = True
+    title_tokens: int = 48
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """The knobs of the ranking (docs/evaluation.md has the ablation of each)."""
+
+    fusion: str = "convex"        # convex | rrf | dense | lexical
+    alpha: float = 0.6            # weight of the dense score in convex fusion
+    rrf_k: int = 60
+    lexical_norm: str = "idf"     # idf: BM25 / the question's idf sum; max: BM25 / the best BM25
+    candidates: int = 100         # taken from each retriever
+    rerank_depth: int = 20        # fused candidates re-ranked by their best sentence
+    sentence_weight: float = 0.5  # weight of the best sentence's similarity in re-ranking
+    answer_overlap: float = 0.3   # weight of shared words when picking the answer sentence
+    answer_type_weight: float = 0.2  # bonus for a sentence holding the kind of answer asked for
+    dedupe: bool = True           # drop passages whose answer is already shown by a better one
+    feedback: float = 0.0         # pseudo-relevance feedback: weight of the top passages' mean vector
+                                  # (off: at 0.3, +0.006 nDCG@10 on SciFact test but -0.0002 on train)
+    feedback_depth: int = 3
+
+    def __post_init__(self):
+        if self.fusion not in FUSIONS:
+            raise BadInput("invalid_option", f"fusion must be one of {', '.join(FUSIONS)}")
+        if self.lexical_norm not in LEXICAL_NORMS:
+            raise BadInput("invalid_option", f"lexical norm must be one of {', '.join(LEXICAL_NORMS)}")
+        if self.rrf_k < 1:
+            raise BadInput("invalid_option", "rrf_k must be 1 or more")
+        if not 0 <= self.alpha <= 1:
+            raise BadInput("invalid_option", "alpha must be between 0 and 1")
+        for name in ("sentence_weight", "answer_overlap", "answer_type_weight", "feedback"):
+            if getattr(self, name) < 0:
+                raise BadInput("invalid_option", f"{name.replace('_', ' ')} must be 0 or more")
+
+
+@dataclass(frozen=True)
+class VectorIndexConfig:
+    """Exact or approximate vector search. ``auto`` is exact below ``auto_ivf_from`` vectors and IVF
+    from there (faster at no measured loss, docs/performance.md); IVF needs ``ivf_min`` vectors."""
+
+    kind: str = "auto"            # auto | flat | ivf
+    auto_ivf_from: int = 5_000
+    ivf_min: int = 1_000
+    nprobe: int = 32              # clusters searched per question
+
+    def __post_init__(self):
+        if self.kind not in ANN_KINDS:
+            raise BadInput("invalid_setting", f"vector index must be one of {', '.join(ANN_KINDS)}, got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data lives and how the service behaves."""
+
+    corpus_dir: Path
+    index_dir: Path
+    model: str = DEFAULT_MODEL
+    backend: str = "torch"
+    model_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "qa" / "onnx")
+    engine: str = "local"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 8
+    api_token: str | None = None
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_question_chars: int = 1000
+    max_k: int = 50
+    write_batch_chars: int = 204_800  # articles embedded and committed together (about 500 passages)
+    vector_index: VectorIndexConfig = VectorIndexConfig()
+    chunking: ChunkingConfig = ChunkingConfig()
+    model_input: ModelInputConfig = ModelInputConfig()
+    ranking: RankingConfig = RankingConfig()
+
+    def __post_init__(self):
+        if not 0 <= self.port <= 65535:
+            raise BadInput("invalid_setting", f"port must be from 0 to 65535, got {self.port}")
+        if self.threads < 1:
+            raise BadInput("invalid_setting", f"threads must be 1 or more, got {self.threads}")
+        if self.backend not in BACKENDS:
+            raise BadInput("invalid_setting", f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.engine not in ENGINES:
+            raise BadInput("invalid_setting", f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+
+    @classmethod
+    def from_env(cls, base_dir: Path | None = None) -> "Settings":
+        """Settings from ``QA_*`` environment variables; folders default to ``base_dir`` (or the
+        current folder): ``corpus/`` and ``index/``."""
+        base = Path(base_dir) if base_dir else Path.cwd()
+        env = os.environ.get
+        return cls(
+            corpus_dir=Path(env("QA_CORPUS_DIR") or base / "corpus"),
+            index_dir=Path(env("QA_INDEX_DIR") or base / "index"),
+            model=env("QA_MODEL") or DEFAULT_MODEL,
+            backend=_env_choice("QA_BACKEND", BACKENDS, "torch"),
+            model_cache=Path(env("QA_MODEL_CACHE") or Path.home() / ".cache" / "qa" / "onnx"),
+            engine=_env_choice("QA_ENGINE", ENGINES, "local"),
+            host=env("QA_HOST") or "127.0.0.1",
+            port=_env_int("QA_PORT", 8000),
+            threads=_env_int("QA_THREADS", 8),
+            api_token=env("QA_API_TOKEN") or None,
+            max_upload_bytes=_env_int("QA_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+            vector_index=VectorIndexConfig(kind=_env_choice("QA_ANN", ANN_KINDS, "auto")),
+        )
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with the given fields changed; ``None`` values are ignored. ``ann`` sets the
+        vector index kind; ranking, chunking and model-input fields may be given by their names."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "ann" in changes:
+            changes["vector_index"] = replace(self.vector_index, kind=changes.pop("ann"))
+        for group in ("ranking", "chunking", "model_input"):
+            current = getattr(self, group)
+            mine = {f.name for f in fields(current)}
+            picked = {k: changes.pop(k) for k in list(changes) if k in mine}
+            if picked:
+                changes[group] = replace(current, **picked)
+        return replace(self, **changes)
+
+    @property
+    def db_path(self) -> Path:
+        return self.index_dir / "qa.sqlite3"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -25,60 +176,8 @@ def _env_int(name: str, default: int) -> int:
         raise BadInput("invalid_setting", f"{name} must be a whole number, got {raw!r}") from None
 
 
-ANN_KINDS = ("auto", "flat", "ivf")
-BACKENDS = ("torch", "onnx", "onnx-int8")
-
-
 def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     raw = os.environ.get(name) or default
     if raw not in choices:
         raise BadInput("invalid_setting", f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     return raw
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where the data lives and how the service behaves."""
-
-    corpus_dir: Path
-    index_dir: Path
-    model: str = DEFAULT_MODEL
-    host: str = "127.0.0.1"
-    port: int = 8000
-    threads: int = 8
-    api_token: str | None = None
-    max_upload_bytes: int = 5 * 1024 * 1024
-    max_question_chars: int = 1000
-    ann: str = "auto"
-    backend: str = "torch"
-
-    def __post_init__(self):
-        if not 0 <= self.port <= 65535:
-            raise BadInput("invalid_setting", f"port must be from 0 to 65535, got {self.port}")
-        if self.threads < 1:
-            raise BadInput("invalid_setting", f"threads must be 1 or more, got {self.threads}")
-
-    @classmethod
-    def from_env(cls, base_dir: Path | None = None) -> "Settings":
-        base = Path(base_dir) if base_dir else Path.cwd()
-        env = os.environ.get
-        return cls(
-            corpus_dir=Path(env("QA_CORPUS_DIR") or base / "corpus"),
-            index_dir=Path(env("QA_INDEX_DIR") or base / "index"),
-            model=env("QA_MODEL") or DEFAULT_MODEL,
-            host=env("QA_HOST") or "127.0.0.1",
-            port=_env_int("QA_PORT", 8000),
-            threads=_env_int("QA_THREADS", 8),
-            api_token=env("QA_API_TOKEN") or None,
-            max_upload_bytes=_env_int("QA_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
-            ann=_env_choice("QA_ANN", ANN_KINDS, "auto"),
-            backend=_env_choice("QA_BACKEND", BACKENDS, "torch"),
-        )
-
-    def with_(self, **changes) -> "Settings":
-        """A copy with the given fields changed; `None` values are ignored."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-    @property
-    def db_path(self) -> Path:
-        return self.index_dir / "qa.sqlite3"

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Protocol, TypeVar
 
 import numpy as np
 
@@ -29,13 +29,40 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa.config import BACKENDS, DEFAULT_MODEL  # noqa: E402
-from qa.errors import QAError  # noqa: E402
+from qa.config import DEFAULT_MODEL  # noqa: E402
+from qa.errors import SetupError  # noqa: E402
 
 Span = tuple[int, int]
 T = TypeVar("T")
 _DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+DEFAULT_ONNX_CACHE = Path.home() / ".cache" / "qa" / "onnx"
 
+
+class Encoder(Protocol):
+    """What the service needs from an embedding model (the real one is :class:`Embedder`; tests
+    whose subject is not the model may use a small deterministic one)."""
+
+    spec: str
+    dim: int
+    max_tokens: int
+
+    @property
+    def identity(self) -> str:
+        """What the vectors depend on, for the build id."""
+        ...
+
+    def token_len(self, text: str) -> int: ...
+
+    def truncate(self, text: str, max_tokens: int) -> str: ...
+
+    def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]]
+                        ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+    def start_query(self, text: str) -> Callable[[], np.ndarray]: ...
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def warm(self, texts: list[str]) -> None: ...
 
 
 def resolve_model(spec: str) -> str:
@@ -47,41 +74,37 @@ def resolve_model(spec: str) -> str:
     return str(Path(spec).expanduser()) if Path(spec).expanduser().exists() else spec
 
 
-def load_model(spec: str, backend: str = "torch"):
+def load_model(spec: str, backend: str = "torch", onnx_cache: Path = DEFAULT_ONNX_CACHE):
     """The sentence-transformers model for ``spec``, run by PyTorch or by ONNX Runtime.
 
-    ``onnx`` exports the model once (locally, from its PyTorch weights) into a
-    cache folder; ``onnx-int8`` also quantizes it. Both need ``pip install .[onnx]``.
+    ``onnx`` exports the model once (locally, from its PyTorch weights) into
+    ``onnx_cache``; ``onnx-int8`` also quantizes it. Both need ``pip install .[onnx]``.
     """
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    if backend not in BACKENDS:
-        raise QAError("bad_backend", f"backend must be one of {', '.join(BACKENDS)}")
     try:
         if backend == "torch":
             return SentenceTransformer(resolve_model(spec), device="cpu")
-        return _load_onnx(resolve_model(spec), quantized=backend == "onnx-int8")
+        return _load_onnx(resolve_model(spec), Path(onnx_cache), quantized=backend == "onnx-int8")
     except ImportError:
-        raise QAError("backend_unavailable", f"the {backend} backend needs ONNX Runtime: "
-                                             "pip install '.[onnx]'", status=500) from None
+        raise SetupError("backend_unavailable", f"the {backend} backend needs ONNX Runtime: "
+                                                "pip install '.[onnx]'") from None
     except (OSError, ValueError) as exc:
-        raise QAError("model_unavailable",
-                      f"cannot load embedding model {spec!r} offline: give a local folder path "
-                      f"or a model already in the local Hugging Face cache ({exc.__class__.__name__})",
-                      status=500) from None
+        raise SetupError("model_unavailable",
+                         f"cannot load embedding model {spec!r} offline: give a local folder path "
+                         f"or a model already in the local Hugging Face cache ({exc.__class__.__name__})") from None
 
 
-def _load_onnx(source: str, quantized: bool):
+def _load_onnx(source: str, cache: Path, quantized: bool):
     import hashlib
     import shutil
 
     import onnxruntime  # noqa: F401 - a clear ImportError before any export work
     from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
 
-    cache = Path(os.environ.get("QA_MODEL_CACHE") or Path.home() / ".cache" / "qa" / "onnx")
     folder = cache / (Path(source).name + "-" + hashlib.sha256(source.encode()).hexdigest()[:10])
     if not (folder / "onnx" / "model.onnx").exists():
         shutil.rmtree(folder, ignore_errors=True)
@@ -117,10 +140,10 @@ class Embedder:
     """
 
     def __init__(self, spec: str = DEFAULT_MODEL, backend: str = "torch", batch_size: int = 16,
-                 cache_size: int = 4096):
+                 cache_size: int = 4096, onnx_cache: Path = DEFAULT_ONNX_CACHE):
         self.spec = spec
         self.backend = backend
-        self.model = load_model(spec, backend)
+        self.model = load_model(spec, backend, onnx_cache)
         self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
                        else self.model.get_sentence_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
@@ -190,8 +213,10 @@ class Embedder:
 
     @property
     def identity(self) -> str:
-        """What the vectors depend on: the model, and int8 quantization (ONNX in float32 gives PyTorch's vectors)."""
-        return self.spec + ("+int8" if self.backend == "onnx-int8" else "")
+        """What the vectors depend on: the model (the default under any of its names), and int8
+        quantization (ONNX in float32 gives PyTorch's vectors)."""
+        model = DEFAULT_MODEL if resolve_model(self.spec) == resolve_model(DEFAULT_MODEL) else self.spec
+        return model + ("+int8" if self.backend == "onnx-int8" else "")
 
     # --- passages -------------------------------------------------------------------------
 

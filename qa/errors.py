@@ -1,30 +1,52 @@
-"""Errors the service raises on purpose; the web layer and the CLI turn them into messages."""
+"""Errors the service raises on purpose, by meaning; the HTTP layer maps each kind to a status
+and the CLI prints its message on one line.
+
+Every error carries a stable machine-readable ``code`` and a message written for a person.
+"""
 
 from __future__ import annotations
 
 
 class QAError(Exception):
-    """An error with a stable machine-readable code, a human message and an HTTP status."""
+    """An expected failure: ``code`` for programs, ``message`` for people."""
 
-    status = 400
-
-    def __init__(self, code: str, message: str, status: int | None = None):
+    def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
         self.message = message
-        if status is not None:
-            self.status = status
 
 
 class BadInput(QAError):
-    """The caller sent something we cannot use (400 unless said otherwise)."""
+    """The caller sent something we cannot use."""
+
+
+class Unauthorized(QAError):
+    """A write without the API token it needs."""
+
+
+class Forbidden(QAError):
+    """A request this server refuses whoever sends it (another site's page, writes switched off)."""
 
 
 class NotFound(QAError):
-    status = 404
+    """No such article, route or job."""
 
 
 class Conflict(QAError):
-    """The stored index does not match the request, e.g. it was built by another model."""
+    """The request contradicts what is stored: another model's index, an article owned by a file."""
 
-    status = 409
+
+class TooLarge(QAError):
+    """A body or file over the configured limit."""
+
+
+class Unsupported(QAError):
+    """A content type or file type we do not read."""
+
+
+class Busy(QAError):
+    """Another process holds what this request needs; trying again later may work."""
+
+
+class SetupError(QAError):
+    """The server cannot do this at all as configured (a model that cannot load, a missing extra)."""

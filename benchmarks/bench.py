@@ -1,0 +1,572 @@
+"""Speed and scale, measured against the physical floor: ``python run.py bench``.
+
+A question costs at least one pass of the embedding model over it (the
+floor); everything else is overhead. This prints a table and writes
+``benchmarks/results.json`` with:
+
+* the floor and in-process answer latency at about 100, 10,000 and 100,000
+  passages (each size measured in a fresh process, with its peak memory);
+* HTTP latency and throughput against ``python run.py`` with 1, 8 and 32
+  concurrent clients (wrk, loopback, fixed duration);
+* indexing throughput through ``QAService.add_many`` versus bare
+  ``model.encode`` on the same passages;
+* start-up time with an existing 100,000-passage index;
+* exact versus IVF FAISS on 1,000,000 realistic vectors.
+
+``python run.py bench --encoders`` instead times the model alone under each
+backend that is installed (PyTorch; ONNX Runtime and its int8 quantization
+with the ``onnx`` extra) and adds that table to the same file.
+
+Corpora are built from SciFact (``../shared/evaldata/scifact``); sizes above
+what SciFact holds repeat its articles under new ids (copied with their
+vectors through the service's export and import, not embedded again).
+Everything is kept in a work folder so later runs skip the slow embedding.
+
+This program lives outside the product package and uses only its public API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import Settings
+from qa.errors import BadInput, Conflict, QAError
+from qa.ingest import Article, read_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SIZES = (100, 10_000, 100_000)
+INDEXING_ARTICLES = 2_000
+WARMUP = 20
+ANN_VECTORS = 1_000_000
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak resident memory. Linux's ``ru_maxrss`` survives ``exec`` and so starts
+    a benchmark child at the size of the parent that forked it; ``VmHWM`` belongs to the new image."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _questions(scifact: Path) -> list[str]:
+    with open(scifact / "queries.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line)["text"] for line in handle if line.strip()]
+
+
+def _documents(scifact: Path) -> list[Article]:
+    from qa.evaluation import load_beir
+
+    return load_beir(scifact, "test").documents
+
+
+def open_service(index_dir: Path, encoder=None, **settings):
+    from qa.service import QAService
+
+    empty = index_dir / "no-corpus"
+    empty.mkdir(parents=True, exist_ok=True)
+    return QAService(Settings(corpus_dir=empty, index_dir=index_dir, **settings), encoder=encoder)
+
+
+# --- corpora -------------------------------------------------------------------------
+
+def forget_stale(work: Path, embedder) -> None:
+    """Cached corpora built with another model, or by a version that cut or read passages
+    differently, refuse to open (see QAService): they are dropped and built again."""
+    if not (work / "scifact" / "complete").exists():
+        return
+    try:
+        open_service(work / "scifact", embedder).close()
+    except Conflict:
+        for cached in ("scifact", "size-100", "size-10000", "size-100000"):
+            shutil.rmtree(work / cached, ignore_errors=True)
+
+
+def build_base(work: Path, scifact: Path, embedder, report: dict) -> Path:
+    """All of SciFact indexed through the product's own path; the first 2,000 articles are timed."""
+    base = work / "scifact"
+    if (base / "complete").exists():
+        report["indexing"] = json.loads((base / "indexing.json").read_text())
+        return base
+    shutil.rmtree(base, ignore_errors=True)
+    docs = _documents(scifact)
+    service = open_service(base, embedder)
+    try:
+        report["indexing"] = measure_indexing(service, docs[:INDEXING_ARTICLES])
+        service.add_many(docs[INDEXING_ARTICLES:], progress=sys.stderr.isatty())
+    finally:
+        service.close()
+    (base / "indexing.json").write_text(json.dumps(report["indexing"]))
+    (base / "complete").write_text("ok")
+    return base
+
+
+def measure_indexing(service, docs: list[Article]) -> dict:
+    """Passages per second through add_many, then bare model.encode on the same model inputs."""
+    started = time.perf_counter()
+    results = service.add_many(docs, progress=sys.stderr.isatty())
+    ours = time.perf_counter() - started
+    passages = sum(r.passages for r in results)
+    reader = service.model_input
+    texts = [reader.text(a, p)[0] for a in docs for p in reader.passages(a)]
+    model = service.encoder.model
+    bare = service.encoder.run(lambda: _timed(lambda: model.encode(texts)))
+    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "articles": len(docs), "passages": passages,
+            "passages_per_s": round(passages / ours, 1), "bare_encode_per_s": round(len(texts) / bare, 1),
+            "ratio": round((passages / ours) / (len(texts) / bare), 3)}
+
+
+def clone(base: Path, target: Path, passages: int, encoder) -> Path:
+    """An index of about ``passages`` passages: SciFact's articles, repeated under new ids as needed,
+    copied with their vectors (nothing is embedded again)."""
+    if (target / "complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    source = open_service(base, encoder)
+    try:
+        records = list(source.export())
+    finally:
+        source.close()
+
+    def repeated():
+        total, copy = 0, 0
+        while True:
+            for record in records:
+                if total >= passages:
+                    return
+                article = record.article if copy == 0 else replace(record.article, id=f"{record.article.id}~{copy}")
+                yield replace(record, article=article)
+                total += len(record.passages)
+            copy += 1
+
+    service = open_service(target, encoder)
+    try:
+        service.import_records(repeated())
+    finally:
+        service.close()
+    open_service(target, encoder).close()  # opened once more, as a start-up would: the vector index is chosen by size
+    (target / "complete").write_text("ok")
+    return target
+
+
+def build_small(work: Path, base: Path, seed: Path, embedder) -> Path:
+    """About 100 passages: the seed article plus a few SciFact articles."""
+    target = work / "size-100"
+    if (target / "complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    service = open_service(target, embedder)
+    try:
+        service.add(read_file(seed))
+        source = open_service(base, embedder)
+        try:
+            docs = [source.article(row["id"]) for row in source.articles(0, 20)["articles"]]
+        finally:
+            source.close()
+        for row in docs:
+            if service.stats()["passages"] >= 100:
+                break
+            service.add(Article(row["id"], row["title"], row["text"]))
+    finally:
+        service.close()
+    (target / "complete").write_text("ok")
+    return target
+
+
+# --- in-process latency (run in a fresh process per size) ---------------------------------
+
+def measure_size(index_dir: Path, questions: list[str]) -> dict:
+    """Floor and full-answer latency over the same questions, and this process's peak memory."""
+    started = time.perf_counter()
+    service = open_service(index_dir)
+    load_s = time.perf_counter() - started
+    model = service.encoder.model
+    measured = questions[WARMUP:]
+    # The floor runs on the model thread, the only thread that ever runs the model (see embeddings.py).
+    floor = service.encoder.run(lambda: [_timed(lambda: model.encode([q])) for q in questions[:WARMUP] + measured])
+    floor = floor[WARMUP:]
+    for q in questions[:WARMUP]:
+        service.ask(q + " (warm-up)", 5)
+    answer = []
+    for q in measured:
+        t = time.perf_counter()
+        service.ask(q, 5)
+        answer.append(time.perf_counter() - t)
+    stats = service.stats()
+    service.close()
+    floor_p50 = statistics.median(floor)
+    return {
+        "passages": stats["passages"], "index": stats["vector_index"], "questions": len(measured),
+        "load_s": round(load_s, 2),
+        "floor_p50_ms": _ms(floor_p50), "answer_p50_ms": _ms(statistics.median(answer)),
+        "answer_p95_ms": _ms(_percentile(answer, 95)),
+        "ratio_p50": round(statistics.median(answer) / floor_p50, 2),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _in_subprocess(function: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, function, *args], capture_output=True, text=True,
+                         timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark step {function} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+_WRK_SCRIPT = """
+local questions = {}
+for line in io.lines(os.getenv("QA_BENCH_QUESTIONS")) do questions[#questions + 1] = line end
+local run = os.getenv("QA_BENCH_RUN")
+local counter = 0
+local threads = {}
+function setup(thread) thread:set("offset", #threads * 5000) table.insert(threads, thread) end
+function request()
+  counter = counter + 1
+  local q = questions[((offset or 0) + counter) % #questions + 1]
+  -- the run's tag keeps questions distinct across runs, so no answer comes from the cache
+  return wrk.format("GET", "/api/ask?k=5&q=" .. q .. "%20%28" .. run .. "%29")
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "duration_s": %.3f, "p50_ms": %.2f, "p95_ms": %.2f, '
+    .. '"p99_ms": %.2f, "errors": %d, "non_2xx": %d}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def _url_questions(questions: list[str], path: Path, count: int = 11_000) -> None:
+    """Distinct URL-encoded questions (SciFact's, with ten phrasings), so the cache never answers."""
+    from urllib.parse import quote
+
+    prefixes = ["", "Is it true that ", "Evidence that ", "Does research show that ", "Studies on: ",
+                "Claim: ", "Check whether ", "What is known about the claim that ", "Verify: ", "Question: "]
+    lines = []
+    for prefix in prefixes:
+        for n, q in enumerate(questions):
+            lines.append(quote(f"{prefix}{q}"))
+            if len(lines) >= count:
+                break
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server(index_dir: Path) -> tuple[subprocess.Popen, str, float, dict]:
+    port = _free_port()
+    empty = index_dir / "no-corpus"
+    empty.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"),
+                                "--index-dir", str(index_dir), "--corpus-dir", str(empty), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    while time.perf_counter() - started < 300:
+        try:
+            with urllib.request.urlopen(base + "/api/health", timeout=1) as response:
+                if response.status == 200:
+                    return process, base, time.perf_counter() - started, json.loads(response.read())
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the server did not answer /api/health within 300 s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def measure_http(index_dir: Path, questions: list[str], seconds: int) -> dict:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise BadInput("no_wrk", "the HTTP benchmark needs wrk: apt-get install wrk (make bench does)")
+    with tempfile.TemporaryDirectory() as tmp:
+        script, qfile = Path(tmp) / "ask.lua", Path(tmp) / "questions.txt"
+        script.write_text(_WRK_SCRIPT)
+        _url_questions(questions, qfile)
+        process, base, _, _ = _start_server(index_dir)
+        try:
+            results = {}
+            for clients in (1, 8, 32):
+                env = {**os.environ, "QA_BENCH_QUESTIONS": str(qfile), "QA_BENCH_RUN": f"run{clients}"}
+                out = subprocess.run([wrk, f"-t{min(clients, 2)}", f"-c{clients}", f"-d{seconds}s", "--timeout",
+                                      "10s", "-s", str(script), base], capture_output=True, text=True, env=env,
+                                     timeout=seconds + 60)
+                line = next((li for li in out.stdout.splitlines() if li.startswith("WRK ")), None)
+                if line is None:
+                    raise RuntimeError(f"wrk gave no figures:\n{out.stdout}\n{out.stderr}")
+                row = json.loads(line[4:])
+                row["throughput_rps"] = round(row["requests"] / row["duration_s"], 1)
+                results[str(clients)] = row
+            single = results["1"]["throughput_rps"]
+            for row in results.values():
+                row["speedup"] = round(row["throughput_rps"] / single, 2)
+        finally:
+            _stop(process)
+    return results
+
+
+def measure_startup(index_dir: Path, runs: int = 3) -> dict:
+    times, health = [], {}
+    for _ in range(runs):
+        process, _, elapsed, health = _start_server(index_dir)
+        _stop(process)
+        times.append(elapsed)
+    return {"passages": health["passages"], "startup_s_median": round(statistics.median(times), 2),
+            "startup_s_runs": [round(t, 2) for t in times]}
+
+
+# --- the vector index at 1M -------------------------------------------------------------
+
+def measure_ann(base: Path, questions: list[str], embedder, n: int = ANN_VECTORS, queries: int = 200) -> dict:
+    """Exact versus IVF on ``n`` realistic vectors: blends of real passage vectors plus noise."""
+    from qa.engines.local.vectors import FaissIndex, training_size
+
+    source = open_service(base, embedder)
+    try:
+        real = np.stack([p.vector for record in source.export() for p in record.passages])
+    finally:
+        source.close()
+    rng = np.random.default_rng(0)
+    vectors = np.empty((n, real.shape[1]), np.float32)
+    for lo in range(0, n, 100_000):
+        m = min(100_000, n - lo)
+        mix = real[rng.integers(0, len(real), m)] + 0.5 * real[rng.integers(0, len(real), m)]
+        mix += rng.normal(scale=0.02, size=mix.shape).astype(np.float32)
+        vectors[lo:lo + m] = mix / np.linalg.norm(mix, axis=1, keepdims=True)
+    ids = np.arange(n, dtype=np.int64)
+    q = embedder.encode_queries(questions[:queries])
+
+    def timed_search(index, k=10):
+        index.search_many(q[:5], k)
+        times, found = [], []
+        for row in q:
+            t = time.perf_counter()
+            found.append([pid for pid, _ in index.search(row, k)])
+            times.append(time.perf_counter() - t)
+        return found, statistics.median(times)
+
+    t = time.perf_counter()
+    exact = FaissIndex.flat(real.shape[1])
+    exact.add(ids, vectors)
+    exact_build = time.perf_counter() - t
+    truth, exact_p50 = timed_search(exact)
+    rows = [{"index": "flat (exact)", "build_s": round(exact_build, 1), "search_p50_ms": _ms(exact_p50),
+             "recall@10": 1.0, "bytes_per_vector": _bytes_per_vector(exact, n)}]
+    del exact
+    sample = vectors[rng.choice(n, size=training_size(n), replace=False)]
+    for codec in ("Flat", "SQ8"):  # the product's IVF keeps exact vectors (Flat); SQ8 shows the memory option
+        t = time.perf_counter()
+        approx = FaissIndex.ivf(sample, total=n, codec=codec)
+        approx.add(ids, vectors)
+        build = time.perf_counter() - t
+        for nprobe in (16, 32, 64, 128, 256):
+            approx.nprobe = nprobe
+            found, p50 = timed_search(approx)
+            recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found)]))
+            rows.append({"index": f"IVF{approx.nlist},{codec} nprobe={nprobe}", "build_s": round(build, 1),
+                         "search_p50_ms": _ms(p50), "recall@10": round(recall, 4),
+                         "bytes_per_vector": _bytes_per_vector(approx, n)})
+        del approx
+    return {"vectors": n, "queries": len(q), "rows": rows}
+
+
+def _bytes_per_vector(index, n: int) -> int:
+    return round(index.nbytes() / n)
+
+
+# --- the whole run ----------------------------------------------------------------------
+
+def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15, with_ann: bool = True) -> dict:
+    from qa.embeddings import Embedder
+
+    if not (scifact / "corpus.jsonl").exists():
+        raise BadInput("no_scifact", f"{scifact}: no BEIR SciFact folder (corpus.jsonl) here")
+    work.mkdir(parents=True, exist_ok=True)
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                "processor": platform.processor() or platform.machine()}}
+    embedder = Embedder()
+    questions = _questions(scifact)
+    forget_stale(work, embedder)
+    base = build_base(work, scifact, embedder, report)
+    indexes = {100: build_small(work, base, seed, embedder),
+               10_000: clone(base, work / "size-10000", 10_000, embedder),
+               100_000: clone(base, work / "size-100000", 100_000, embedder)}
+    qfile = work / "questions.json"
+    qfile.write_text(json.dumps(questions[:320]))
+    report["sizes"] = [_in_subprocess("size", str(indexes[size]), str(qfile)) for size in SIZES]
+    small, large = report["sizes"][0], report["sizes"][-1]
+    vector_bytes = 4 * embedder.dim
+    report["memory"] = {"bytes_per_passage_beyond_vectors": round(
+        (large["peak_rss_mb"] - small["peak_rss_mb"]) * 2**20 / (large["passages"] - small["passages"])
+        - vector_bytes), "vector_bytes": vector_bytes}
+    report["http"] = measure_http(indexes[10_000], questions, http_seconds)
+    report["startup"] = measure_startup(indexes[100_000])
+    earlier = json.loads(out.read_text()) if out.exists() else {}
+    if with_ann:
+        report["ann"] = {"measured_at": time.strftime("%Y-%m-%d %H:%M"), **measure_ann(base, questions, embedder)}
+    elif "ann" in earlier:
+        report["ann"] = earlier["ann"]  # kept from the last run that measured it
+    if "encoders" in earlier:
+        report["encoders"] = earlier["encoders"]  # measured by bench --encoders
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def measure_encoders(scifact: Path, out: Path, batch: int = 8) -> dict:
+    """The model alone under each installed backend: one question, and ``batch`` questions at once."""
+    from qa.embeddings import Embedder
+
+    questions = _questions(scifact)[:WARMUP + 300]
+    rows = []
+    for backend in ("torch", "onnx", "onnx-int8"):
+        try:
+            embedder = Embedder(backend=backend)
+        except QAError as exc:  # the onnx extra is not installed
+            rows.append({"backend": backend, "skipped": exc.message})
+            continue
+        model = embedder.model
+        single = embedder.run(lambda: [_timed(lambda: model.encode([q])) for q in questions])[WARMUP:]
+        groups = [questions[i:i + batch] for i in range(0, len(questions) - batch + 1, batch)]
+        batched = embedder.run(lambda: [_timed(lambda: model.encode(g)) for g in groups])[2:]
+        rows.append({"backend": backend, "single_p50_ms": _ms(statistics.median(single)),
+                     f"batch{batch}_p50_ms": _ms(statistics.median(batched)),
+                     "batched_questions_per_s": round(batch / statistics.median(batched), 1)})
+    report = json.loads(out.read_text()) if out.exists() else {}
+    report["encoders"] = {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "batch": batch, "rows": rows}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def format_encoders(encoders: dict) -> str:
+    batch = encoders["batch"]
+    lines = [f"the model alone (measured {encoders['measured_at']})",
+             f"{'backend':<10} {'1 question':>10} {f'{batch} questions':>12} {'questions/s batched':>20}"]
+    for row in encoders["rows"]:
+        if "skipped" in row:
+            lines.append(f"{row['backend']:<10} skipped: {row['skipped']}")
+        else:
+            lines.append(f"{row['backend']:<10} {row['single_p50_ms']:>8.2f}ms {row[f'batch{batch}_p50_ms']:>10.2f}ms"
+                         f" {row['batched_questions_per_s']:>20.1f}")
+    return "\n".join(lines)
+
+
+def format_report(report: dict) -> str:
+    lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}", ""]
+    lines.append("in-process answers (encode + dense + BM25 + fusion + answer sentence), k=5")
+    lines.append(f"{'passages':>9} {'index':>5} {'floor p50':>10} {'p50':>8} {'p95':>8} {'p50/floor':>9} {'peak RSS':>9}")
+    for row in report["sizes"]:
+        lines.append(f"{row['passages']:>9} {row['index']:>5} {row['floor_p50_ms']:>8.2f}ms {row['answer_p50_ms']:>6.2f}ms"
+                     f" {row['answer_p95_ms']:>6.2f}ms {row['ratio_p50']:>8.2f}x {row['peak_rss_mb']:>7.0f}MB")
+    mem = report["memory"]
+    lines.append(f"memory beyond the {mem['vector_bytes']}-byte vectors: {mem['bytes_per_passage_beyond_vectors']}"
+                 " bytes per passage")
+    lines += ["", f"HTTP (waitress, {report['sizes'][1]['passages']} passages, wrk on loopback, every question different)"]
+    lines.append(f"{'clients':>7} {'req/s':>8} {'p50':>8} {'p95':>8} {'speedup':>8} {'errors':>6}")
+    for clients, row in report["http"].items():
+        lines.append(f"{clients:>7} {row['throughput_rps']:>8.1f} {row['p50_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms"
+                     f" {row['speedup']:>7.2f}x {row['errors'] + row['non_2xx']:>6}")
+    if "indexing" in report:
+        ix = report["indexing"]
+        lines += ["", f"indexing {ix['articles']} articles ({ix['passages']} passages): {ix['passages_per_s']} passages/s"
+                      f" vs bare encode {ix['bare_encode_per_s']}/s = {ix['ratio']}x (measured {ix['measured_at']},"
+                      " when the cached corpus was built)"]
+    st = report["startup"]
+    lines += ["", f"start-up to /api/health with {st['passages']} passages: {st['startup_s_median']} s (median of "
+                  f"{len(st['startup_s_runs'])})"]
+    if "ann" in report:
+        ann = report["ann"]
+        when = f" (measured {ann['measured_at']})" if "measured_at" in ann else ""
+        lines += ["", f"vector index, {ann['vectors']:,} vectors, {ann['queries']} real questions, k=10{when}"]
+        lines.append(f"{'index':<28} {'build':>7} {'p50':>8} {'recall@10':>9} {'bytes/vec':>9}")
+        for row in ann["rows"]:
+            lines.append(f"{row['index']:<28} {row['build_s']:>6.1f}s {row['search_p50_ms']:>6.2f}ms"
+                         f" {row['recall@10']:>9.4f} {row['bytes_per_vector']:>9}")
+    if "encoders" in report:
+        lines += ["", format_encoders(report["encoders"])]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run.py bench", description="Speed and scale benchmarks (slow: "
+                                     "about an hour the first time, cached after).")
+    parser.add_argument("--scifact", type=Path, default=ROOT.parent / "shared" / "evaldata" / "scifact",
+                        help="BEIR SciFact folder the corpora are built from")
+    parser.add_argument("--seed", type=Path, default=ROOT / "corpus" / "turkish-russian-partnership.txt",
+                        help="the article at the heart of the smallest corpus")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks" / "work", help="cache of built corpora")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--http-seconds", type=int, default=15, help="duration of each HTTP load step")
+    parser.add_argument("--no-ann", dest="ann_bench", action="store_false",
+                        help="skip the 1,000,000-vector index comparison")
+    parser.add_argument("--encoders", action="store_true",
+                        help="only time the model under each installed backend (torch, onnx, onnx-int8)")
+    args = parser.parse_args(argv)
+    try:
+        if args.encoders:
+            print(format_encoders(measure_encoders(args.scifact, args.out)["encoders"]))
+        else:
+            print(format_report(run(args.scifact, args.seed, args.work_dir, args.out, args.http_seconds,
+                                    args.ann_bench)))
+    except QAError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["size"]:  # a step run in a fresh process
+        print(json.dumps(measure_size(Path(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text()))))
+    else:
+        sys.exit(main())

@@ -1,0 +1,182 @@
+"""The engine contracts: a document store, a vector index and a lexical index, each small, and the
+engine that keeps the three in step.
+
+They are shaped for a remote engine as well as the local one: everything
+goes by batches of passage ids, the store counts and reports what changed
+since a generation (so a derived index catches up without scanning every id),
+and a write of an article is one call that is all or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Protocol
+
+import numpy as np
+
+from qa.ingest.article import Article
+from qa.passages.sentences import Span
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """The ``corpus/`` file an article comes from, as last read: its path and stat."""
+
+    path: str
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage on its way into the store, with the vectors the model gave it."""
+
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+    vector: np.ndarray            # unit vector
+    sentence_vectors: np.ndarray  # one unit vector per sentence
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An article with its passages, as one write puts it (or an export yields it)."""
+
+    article: Article
+    passages: list[PassageRecord]
+    origin: str = "api"            # 'corpus' (a file in corpus/) or 'api'
+    file: FileStamp | None = None  # for 'corpus' articles
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage as the search returns it, with its article's metadata."""
+
+    id: int
+    article_id: str
+    start: int
+    end: int
+    text: str
+    sentences: list[Span]          # offsets into ``text``
+    sentence_vectors: np.ndarray
+    article: dict
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Passages added and removed since a generation, as they stand now."""
+
+    added: np.ndarray
+    removed: np.ndarray
+
+
+class DocumentStore(Protocol):
+    """The source of truth: articles, their passages and the passages' vectors."""
+
+    def meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def counts(self) -> tuple[int, int]:
+        """``(articles, passages)``."""
+        ...
+
+    def article(self, article_id: str) -> dict | None:
+        """The article's metadata, text, origin, file and passage count."""
+        ...
+
+    def articles(self, offset: int = 0, limit: int = 50) -> list[dict]: ...
+
+    def article_hash(self, article_id: str) -> str | None: ...
+
+    def article_by_hash(self, content_hash: str) -> str | None: ...
+
+    def corpus_files(self) -> dict[str, tuple[str, FileStamp]]:
+        """Every ``corpus/`` article by its path: ``{path: (article id, stamp)}``."""
+        ...
+
+    def article_ids(self) -> list[str]: ...
+
+    def set_file(self, article_id: str, file: FileStamp) -> None:
+        """Record that a ``corpus/`` file (unchanged in content) now owns an article."""
+        ...
+
+    def passages(self, ids: list[int]) -> dict[int, StoredPassage]: ...
+
+    def vectors(self, ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids found, vectors)``."""
+        ...
+
+    def export(self) -> Iterator[ArticleRecord]:
+        """Every article with its passages and vectors (copies an index without re-embedding)."""
+        ...
+
+    def generation(self) -> int:
+        """A number that grows with every change of passages."""
+        ...
+
+    def changes_since(self, generation: int) -> Changes | None:
+        """What changed after ``generation``; None when that is no longer known (scan instead)."""
+        ...
+
+
+class VectorIndex(Protocol):
+    """Dense search over passage vectors."""
+
+    kind: str  # "flat" (exact) or an approximate method
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best ``(passage id, cosine)``, best first."""
+        ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids``; ``KeyError`` if one is not in the index."""
+        ...
+
+    def __len__(self) -> int: ...
+
+
+class LexicalIndex(Protocol):
+    """BM25 over each passage with its article's title, and the analyser behind it."""
+
+    def terms(self, text: str) -> tuple[str, ...]:
+        """The distinct index terms of ``text``, in order, as the index analyses it."""
+        ...
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25's idf of each term over the passages held."""
+        ...
+
+    def search(self, terms: tuple[str, ...], k: int) -> list[tuple[int, float]]:
+        """The ``k`` best ``(passage id, BM25 score)`` for passages holding any of ``terms``."""
+        ...
+
+    def __len__(self) -> int: ...
+
+
+class Engine(Protocol):
+    """A store and its two indexes, kept in step: what the service writes through and searches."""
+
+    name: str
+    store: DocumentStore
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    needs_rebuild: bool  # the stored vectors were made another way (see qa.engines.build)
+
+    def mark_built(self, build: str) -> None:
+        """Every stored article has been re-embedded as ``build``."""
+        ...
+
+    def put(self, records: list[ArticleRecord]) -> None:
+        """Add or replace articles (each with all its passages, or not at all), durably."""
+        ...
+
+    def delete(self, article_id: str) -> int | None:
+        """Remove an article everywhere; its passage count, or None if there was none."""
+        ...
+
+    def claim(self) -> None:
+        """Take the right to write now (``Busy`` if another process holds it)."""
+        ...
+
+    def close(self) -> None: ...

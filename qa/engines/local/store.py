@@ -1,0 +1,303 @@
+"""SQLite: the source of truth for articles, passages and their vectors.
+
+One transaction adds or removes an article with all its passages and
+vectors: a crash leaves the article wholly there or wholly gone. WAL mode
+lets searches read while a write is under way; ``synchronous=FULL`` makes an
+acknowledged write survive a crash. Every passage added or removed is also
+logged with a growing sequence number (the generation), so that the vector
+and lexical indexes derived from these tables catch up with what changed
+since they were saved instead of comparing every id at start.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from qa.engines.contracts import ArticleRecord, Changes, FileStamp, PassageRecord, StoredPassage
+from qa.ingest.article import Article
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    author TEXT,
+    date TEXT,
+    source TEXT,
+    text TEXT NOT NULL,
+    body_start INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL,
+    origin TEXT NOT NULL,            -- 'corpus' (a file in corpus/) or 'api'
+    path TEXT UNIQUE,                -- corpus-relative path for 'corpus' articles
+    mtime_ns INTEGER,
+    size INTEGER,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    sentences TEXT NOT NULL,         -- JSON [[start, end], ...], offsets into the article text
+    vector BLOB NOT NULL,            -- float32 unit vector
+    sentence_vectors BLOB NOT NULL   -- float16 unit vectors, one per sentence
+);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article_id);
+CREATE TABLE IF NOT EXISTS changes (  -- passages added (1) or removed (0), in order
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    passage INTEGER NOT NULL,
+    added INTEGER NOT NULL
+);
+"""
+_BATCH = 500  # ids per query, under SQLite's parameter limit
+
+
+class Store:
+    """Thread-safe access to the database: one connection per thread."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} COMMIT;")
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # --- metadata ---------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        return _meta(self._conn, key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction() as conn:
+            _set_meta(conn, key, value)
+
+    # --- writes -------------------------------------------------------------------
+
+    def put(self, records: list[ArticleRecord]) -> tuple[list[list[int]], list[int], int]:
+        """Insert or replace articles with their passages, in one transaction.
+
+        Returns the new passage ids of each record, the ids of the passages replaced, and the
+        generation after the write.
+        """
+        added_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        new_ids: list[list[int]] = []
+        removed: list[int] = []
+        with self._transaction() as conn:
+            for record in records:
+                a, file = record.article, record.file
+                removed += _delete(conn, a.id)
+                if file is not None:  # a file renamed onto another article's path takes the path over
+                    row = conn.execute("SELECT id FROM articles WHERE path = ?", (file.path,)).fetchone()
+                    removed += _delete(conn, row[0]) if row else []
+                conn.execute(
+                    "INSERT INTO articles(id, title, author, date, source, text, body_start, content_hash, origin,"
+                    " path, mtime_ns, size, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (a.id, a.title, a.author, a.date, a.source, a.text, a.body_start, a.content_hash,
+                     record.origin, file.path if file else None, file.mtime_ns if file else None,
+                     file.size if file else None, added_at))
+                ids = []
+                for ord_, p in enumerate(record.passages):
+                    cursor = conn.execute(
+                        'INSERT INTO passages(article_id, ord, start, "end", sentences, vector, sentence_vectors)'
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (a.id, ord_, p.start, p.end, json.dumps(p.sentences),
+                         np.asarray(p.vector, np.float32).tobytes(),
+                         np.asarray(p.sentence_vectors, np.float16).tobytes()))
+                    ids.append(cursor.lastrowid)
+                new_ids.append(ids)
+            _log(conn, removed, added=False)
+            _log(conn, [i for ids in new_ids for i in ids], added=True)
+            generation = _generation(conn)
+        return new_ids, removed, generation
+
+    def delete(self, article_id: str) -> tuple[list[int], int] | None:
+        """Remove an article; its passage ids and the generation after, or None if there was none."""
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is None:
+                return None
+            removed = _delete(conn, article_id)
+            _log(conn, removed, added=False)
+            return removed, _generation(conn)
+
+    def set_file(self, article_id: str, file: FileStamp) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE articles SET origin = 'corpus', path = ?, mtime_ns = ?, size = ? WHERE id = ?",
+                         (file.path, file.mtime_ns, file.size, article_id))
+
+    # --- the change log -----------------------------------------------------------
+
+    def generation(self) -> int:
+        return _generation(self._conn)
+
+    def changes_since(self, generation: int) -> Changes | None:
+        known_from = int(self.meta("changes_from") or 0)
+        if not known_from <= generation <= self.generation():
+            return None
+        added, removed = set(), set()
+        for passage, was_added in self._conn.execute(
+                "SELECT passage, added FROM changes WHERE seq > ? ORDER BY seq", (generation,)):
+            (added if was_added else removed).add(passage)
+        return Changes(np.array(sorted(added - removed), np.int64), np.array(sorted(removed), np.int64))
+
+    def forget_changes(self, upto: int) -> None:
+        """Drop the log up to ``upto``: every derived index has saved what came before."""
+        with self._transaction() as conn:
+            if upto > int(_meta(conn, "changes_from") or 0):
+                conn.execute("DELETE FROM changes WHERE seq <= ?", (upto,))
+                _set_meta(conn, "changes_from", str(upto))
+
+    # --- reads --------------------------------------------------------------------
+
+    def counts(self) -> tuple[int, int]:
+        articles = self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        passages = self._conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return articles, passages
+
+    def article(self, article_id: str) -> dict | None:
+        row = self._conn.execute(
+            "SELECT a.*, (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) AS passages"
+            " FROM articles a WHERE a.id = ?", (article_id,)).fetchone()
+        return dict(row) if row else None
+
+    def articles(self, offset: int = 0, limit: int = 50) -> list[dict]:
+        rows = self._conn.execute(
+            "SELECT a.id, a.title, a.author, a.date, a.source, a.origin, a.added_at,"
+            " (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) AS passages"
+            " FROM articles a ORDER BY a.added_at, a.id LIMIT ? OFFSET ?", (limit, offset))
+        return [dict(r) for r in rows]
+
+    def article_by_hash(self, content_hash: str) -> str | None:
+        row = self._conn.execute("SELECT id FROM articles WHERE content_hash = ?", (content_hash,)).fetchone()
+        return row[0] if row else None
+
+    def article_hash(self, article_id: str) -> str | None:
+        row = self._conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def article_ids(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT id FROM articles")]
+
+    def corpus_files(self) -> dict[str, tuple[str, FileStamp]]:
+        rows = self._conn.execute("SELECT path, id, mtime_ns, size FROM articles WHERE origin = 'corpus'")
+        return {r["path"]: (r["id"], FileStamp(r["path"], r["mtime_ns"] or 0, r["size"] or 0)) for r in rows}
+
+    def passage_ids(self) -> np.ndarray:
+        return np.fromiter((r[0] for r in self._conn.execute("SELECT id FROM passages")), dtype=np.int64)
+
+    def vectors(self, ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        found, vecs = [], []
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), _BATCH):
+            part = ids[lo:lo + _BATCH]
+            sql = f"SELECT id, vector FROM passages WHERE id IN ({','.join('?' * len(part))})"
+            for row in self._conn.execute(sql, part):
+                found.append(row[0])
+                vecs.append(np.frombuffer(row[1], dtype=np.float32))
+        if not vecs:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        return np.asarray(found, np.int64), np.stack(vecs)
+
+    def passage_texts(self, ids: Iterable[int]) -> Iterator[tuple[int, str, str]]:
+        """``(passage id, article title, passage text)`` rows, for (re)building the lexical index."""
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), _BATCH):
+            part = ids[lo:lo + _BATCH]
+            yield from self._conn.execute(
+                'SELECT p.id, a.title, substr(a.text, p.start + 1, p."end" - p.start) FROM passages p'
+                f" JOIN articles a ON a.id = p.article_id WHERE p.id IN ({','.join('?' * len(part))})", part)
+
+    def passages(self, ids: list[int]) -> dict[int, StoredPassage]:
+        out: dict[int, StoredPassage] = {}
+        ids = [int(i) for i in ids]
+        for lo in range(0, len(ids), _BATCH):
+            part = ids[lo:lo + _BATCH]
+            sql = ('SELECT p.id, p.article_id, p.start, p."end", p.sentences, p.sentence_vectors,'
+                   ' substr(a.text, p.start + 1, p."end" - p.start) AS text, a.title, a.author, a.date, a.source'
+                   f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({','.join('?' * len(part))})")
+            for r in self._conn.execute(sql, part):
+                start = r["start"]
+                sentences = [(a - start, b - start) for a, b in json.loads(r["sentences"])]
+                vecs = np.frombuffer(r["sentence_vectors"], dtype=np.float16).reshape(len(sentences), -1)
+                out[r["id"]] = StoredPassage(
+                    id=r["id"], article_id=r["article_id"], start=start, end=r["end"], text=r["text"],
+                    sentences=sentences, sentence_vectors=vecs.astype(np.float32),
+                    article={"id": r["article_id"], "title": r["title"], "author": r["author"],
+                             "date": r["date"], "source": r["source"]})
+        return out
+
+    def export(self) -> Iterator[ArticleRecord]:
+        for a in self._conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall():
+            passages = [PassageRecord(r["start"], r["end"], tuple(tuple(s) for s in json.loads(r["sentences"])),
+                                      np.frombuffer(r["vector"], np.float32),
+                                      np.frombuffer(r["sentence_vectors"], np.float16).reshape(
+                                          len(json.loads(r["sentences"])), -1))
+                        for r in self._conn.execute('SELECT start, "end", sentences, vector, sentence_vectors'
+                                                    " FROM passages WHERE article_id = ? ORDER BY ord", (a["id"],))]
+            file = FileStamp(a["path"], a["mtime_ns"] or 0, a["size"] or 0) if a["path"] else None
+            yield ArticleRecord(Article(a["id"], a["title"], a["text"], a["author"], a["date"], a["source"],
+                                        a["body_start"]), passages, a["origin"], file)
+
+
+def _delete(conn: sqlite3.Connection, article_id: str) -> list[int]:
+    ids = [r[0] for r in conn.execute("SELECT id FROM passages WHERE article_id = ?", (article_id,))]
+    conn.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
+    conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+    return ids
+
+
+def _log(conn: sqlite3.Connection, passage_ids: list[int], added: bool) -> None:
+    conn.executemany("INSERT INTO changes(passage, added) VALUES (?, ?)", [(i, int(added)) for i in passage_ids])
+
+
+def _generation(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))

@@ -1,0 +1,148 @@
+"""Evaluation data in standard formats: JSONL question sets, BEIR folders, SQuAD v1.1 files.
+
+Every loader names the file and line of anything it cannot read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from qa.errors import BadInput
+from qa.ingest import Article, check_id, free_id, slugify
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Beir:
+    documents: list[Article]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    original_ids: dict[str, str]  # article id -> BEIR corpus id
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    """Objects of a JSONL file with their line numbers; a bad line is an error naming file and line."""
+    if not path.is_file():
+        raise BadInput("bad_eval_file", f"{path}: no such file")
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BadInput("bad_eval_file", f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise BadInput("bad_eval_file", f"{path}:{number}: expected a JSON object")
+            yield number, row
+
+
+def load_questions(path: Path) -> list[Question]:
+    """A JSONL question set: ``{"question": str, "evidence": [str, ...]}`` per line."""
+    questions = []
+    for number, row in _jsonl(Path(path)):
+        evidence = row.get("evidence")
+        if isinstance(evidence, str):
+            evidence = [evidence]
+        if (not isinstance(row.get("question"), str) or not row["question"].strip()
+                or not isinstance(evidence, list) or not evidence
+                or not all(isinstance(e, str) and e.strip() for e in evidence)):
+            raise BadInput("bad_eval_file", f"{path}:{number}: expected {{\"question\": str, \"evidence\": [str, ...]}}")
+        questions.append(Question(str(row.get("id", number)), row["question"], tuple(evidence)))
+    if not questions:
+        raise BadInput("bad_eval_file", f"{path}: no questions")
+    return questions
+
+
+def load_beir(folder: Path, split: str = "test") -> Beir:
+    """A BEIR dataset folder; only the split's queries are kept."""
+    folder = Path(folder)
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    qrels: dict[str, dict[str, int]] = {}
+    if not qrels_path.is_file():
+        raise BadInput("bad_eval_file", f"{qrels_path}: no such file (is --split right?)")
+    with open(qrels_path, encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t"), 1):
+            if number == 1 and row[:1] == ["query-id"]:
+                continue
+            if not row:
+                continue
+            if len(row) != 3 or not row[2].lstrip("-").isdigit():
+                raise BadInput("bad_eval_file", f"{qrels_path}:{number}: expected query-id<TAB>corpus-id<TAB>score")
+            if int(row[2]) > 0:
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    queries = {}
+    for number, row in _jsonl(folder / "queries.jsonl"):
+        if "_id" not in row or not isinstance(row.get("text"), str):
+            raise BadInput("bad_eval_file", f"{folder / 'queries.jsonl'}:{number}: expected {{\"_id\", \"text\"}}")
+        if str(row["_id"]) in qrels:
+            queries[str(row["_id"])] = row["text"]
+    documents, original_ids, used = [], {}, set()
+    for number, row in _jsonl(folder / "corpus.jsonl"):
+        if "_id" not in row or not isinstance(row.get("text", ""), str) or not isinstance(row.get("title", ""), str):
+            raise BadInput("bad_eval_file", f"{folder / 'corpus.jsonl'}:{number}: expected {{\"_id\", \"title\", \"text\"}}")
+        title, text = (row.get("title") or "").strip(), (row.get("text") or "").strip()
+        if not (title or text):
+            continue
+        article_id = _safe_id(str(row["_id"]), used)
+        original_ids[article_id] = str(row["_id"])
+        documents.append(Article(id=article_id, title=title or text[:80], text=text or title))
+    missing = set(queries) ^ set(qrels)
+    if missing:
+        raise BadInput("bad_eval_file", f"{folder}: qrels name queries not in queries.jsonl: {sorted(missing)[:5]}")
+    return Beir(documents, queries, qrels, original_ids)
+
+
+def load_squad(path: Path) -> tuple[list[Article], list[Question]]:
+    """SQuAD v1.1: each article's paragraphs joined into one article; answers are the evidence."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BadInput("bad_eval_file", f"{path}: not a SQuAD v1.1 file ({exc.__class__.__name__}: {exc})") from None
+    docs, questions, used = [], [], set()
+    for n, item in enumerate(data):
+        try:
+            paragraphs = [p["context"].strip() for p in item["paragraphs"]]
+            title = str(item.get("title") or f"article {n + 1}").replace("_", " ")
+            docs.append(Article(id=_safe_id(title, used), title=title, text="\n\n".join(paragraphs)))
+            for p in item["paragraphs"]:
+                for qa in p["qas"]:
+                    answers = tuple(a["text"] for a in qa["answers"] if a["text"].strip())
+                    if answers:
+                        questions.append(Question(str(qa["id"]), qa["question"], answers))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise BadInput("bad_eval_file", f"{path}: article {n + 1} ({exc.__class__.__name__}: {exc}) "
+                                            "is not in SQuAD v1.1 form") from None
+    if not questions:
+        raise BadInput("bad_eval_file", f"{path}: no questions with answers")
+    return docs, questions
+
+
+def _safe_id(raw: str, used: set[str]) -> str:
+    try:
+        candidate = check_id(raw)
+    except BadInput:
+        candidate = slugify(raw, 60)
+    candidate = free_id(candidate, used.__contains__)
+    used.add(candidate)
+    return candidate
+
+
+def detect(path: Path) -> str:
+    path = Path(path)
+    if path.is_dir():
+        return "beir"
+    if path.suffix.lower() == ".json":
+        return "squad"
+    return "questions"

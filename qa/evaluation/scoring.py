@@ -1,0 +1,172 @@
+"""Answer-quality evaluation on a throw-away index (never the user's), with standard metrics.
+
+* a JSONL question set is asked against the articles of the corpus folder;
+* a BEIR folder's documents are indexed like any article, a document scores
+  as its best passage (MaxP), and nDCG@10 / Recall@100 / MRR@10 are computed
+  by ranx;
+* a SQuAD v1.1 file's articles are indexed and its questions asked.
+
+For question sets and SQuAD a returned passage is a hit when it contains one
+of the question's evidence (answer) strings.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+from qa.config import Settings
+from qa.errors import BadInput, QAError
+from qa.evaluation.loaders import Beir, Question, detect, load_beir, load_questions, load_squad
+from qa.ingest import Article
+
+_NEVER_RETRIEVED = "__evidence__"  # keeps every query in the qrels; it cannot change hit rate or MRR
+BEIR_DEPTH = 1000  # passages ranked per query, enough for 100 distinct documents
+
+
+def run(path: Path, settings: Settings, split: str = "test", encoder=None, work_dir: Path | None = None) -> dict:
+    """Evaluate whatever is at ``path``; ``work_dir`` keeps the throw-away index for the next run."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput("bad_eval_file", f"{path}: no such file or folder")
+    kind = detect(path)
+    if kind == "beir":
+        data = load_beir(path, split)
+        with _service(settings, work_dir, encoder) as service:
+            _index(service, data.documents)
+            figures = score_beir(service, data)
+        return {"dataset": path.name, "split": split, **figures}
+    if kind == "squad":
+        docs, questions = load_squad(path)
+        with _service(settings, work_dir, encoder) as service:
+            _index(service, docs)
+            figures = score_questions(service, questions)
+        return {"dataset": path.name, **figures}
+    questions = load_questions(path)
+    with _service(settings, work_dir, encoder) as service:
+        service.sync()
+        figures = score_questions(service, questions)
+    return {"dataset": path.name, **figures}
+
+
+@contextmanager
+def _service(settings: Settings, work_dir: Path | None, encoder):
+    from qa.service import QAService
+
+    with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
+        service = QAService(settings.with_(index_dir=Path(work_dir or tmp)), encoder=encoder)
+        try:
+            yield service
+        finally:
+            service.close()
+
+
+def _index(service, documents: list[Article]) -> None:
+    stored = {row["id"] for row in service.articles(0, 1 << 62)["articles"]}
+    for stale in stored - {d.id for d in documents}:
+        service.remove(stale, force=True)  # a work dir reused across datasets may hold corpus/ articles
+    try:
+        results = service.add_many(documents, progress=_interactive())
+    except QAError as exc:
+        raise BadInput("bad_eval_file", f"cannot index the evaluation corpus: {exc.message}") from None
+    empty = [r.id for r in results if r.status == "empty"]
+    if empty:  # they stay in the qrels: a question about one of them counts as missed
+        print(f"warning: {len(empty)} documents have no sentences and cannot be found: "
+              + ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else ""), file=sys.stderr)
+
+
+def _interactive() -> bool:
+    return sys.stderr.isatty()
+
+
+def _progress(items, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, disable=not _interactive())
+
+
+def score_beir(service, data: Beir) -> dict:
+    run_: dict[str, dict[str, float]] = {}
+    service.warm(list(data.queries.values()))
+    started = time.perf_counter()
+    for qid, text in _progress(list(data.queries.items()), "queries"):
+        docs: dict[str, float] = {}
+        for hit in service.search(text, BEIR_DEPTH):
+            doc = data.original_ids[hit.passage.article_id]
+            docs[doc] = max(docs.get(doc, float("-inf")), hit.score)  # MaxP
+        run_[qid] = dict(sorted(docs.items(), key=lambda kv: kv[1], reverse=True)[:100]) or {"__none__": 0.0}
+    elapsed = time.perf_counter() - started
+    scores = _ranx(data.qrels, run_, ["ndcg@10", "recall@100", "mrr@10"])
+    return {
+        "queries": len(data.queries),
+        "documents": len(data.documents),
+        "passages": service.stats()["passages"],
+        "ndcg@10": round(float(scores["ndcg@10"]), 4),
+        "recall@100": round(float(scores["recall@100"]), 4),
+        "mrr@10": round(float(scores["mrr@10"]), 4),
+        "ms_per_query": round(1000 * elapsed / len(data.queries), 1),
+    }
+
+
+def _ranx(qrels: dict, run_: dict, metrics: list[str]) -> dict[str, float]:
+    """ranx's metrics (its numba kernels warn about an integer cast that cannot matter here)."""
+    from ranx import Qrels, Run, evaluate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return evaluate(Qrels(qrels), Run(run_), metrics, make_comparable=True)
+
+
+def normalize(text: str) -> str:
+    """Case, quotes, dashes and white space folded, so evidence matches however it was typed."""
+    text = text.casefold().translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+                                                    "\u2013": "-", "\u2014": "-"}))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def score_questions(service, questions: list[Question], k: int = 5) -> dict:
+    qrels, run_, answer_hits, lengths = {}, {}, 0, []
+    service.warm([q.text for q in questions])
+    started = time.perf_counter()
+    for q in _progress(questions, "questions"):
+        results = service.ask(q.text, k)["results"]
+        evidence = [normalize(e) for e in q.evidence]
+        run_[q.id] = {_NEVER_RETRIEVED + "run": 0.0}
+        qrels[q.id] = {_NEVER_RETRIEVED: 1}
+        for r in results:
+            key = f"{r['article']['id']}:{r['start']}"
+            run_[q.id][key] = float(k - r["rank"] + 1)
+            lengths.append(len(r["text"]))
+            if any(e in normalize(r["text"]) for e in evidence):
+                qrels[q.id][key] = 1
+        if results and _answer_hit(results[0]["answer"], evidence):
+            answer_hits += 1
+    elapsed = time.perf_counter() - started
+    scores = _ranx(qrels, run_, ["hit_rate@1", "hit_rate@3", "hit_rate@5", "mrr@5"])
+    return {
+        "questions": len(questions),
+        "articles": service.stats()["articles"],
+        "hit@1": round(float(scores["hit_rate@1"]), 4),
+        "hit@3": round(float(scores["hit_rate@3"]), 4),
+        "hit@5": round(float(scores["hit_rate@5"]), 4),
+        "mrr@5": round(float(scores["mrr@5"]), 4),
+        "answer@1": round(answer_hits / len(questions), 4),
+        "avg_passage_chars": round(sum(lengths) / max(1, len(lengths)), 1),
+        "ms_per_question": round(1000 * elapsed / len(questions), 1),
+    }
+
+
+def _answer_hit(answer: str, evidence: list[str]) -> bool:
+    """The answer sentence contains an evidence string (or is wholly inside one)."""
+    answer = normalize(answer)
+    return any(e in answer or (len(answer) > 20 and answer in e) for e in evidence)
+
+
+def format_table(figures: dict) -> str:
+    width = max(len(k) for k in figures)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in figures.items())

@@ -1,0 +1,101 @@
+"""HTML to article text and metadata.
+
+The page is parsed with a real parser (BeautifulSoup over the standard
+library's ``html.parser``); scripts, styles, navigation, forms and other page
+furniture are dropped, and block elements become paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DROP_TAGS = ["script", "style", "noscript", "template", "svg", "canvas", "iframe", "nav", "footer",
+              "aside", "form", "button", "input", "select", "textarea", "menu", "dialog", "object", "embed"]
+_BLOCK_TAGS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption",
+               "td", "th", "dt", "dd", "address", "div", "section", "article", "main", "header"]
+_CHROME_CLASS = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumb|cookie|banner|share|social|"
+                           r"newsletter|subscribe|related|comments?|sidebar|footer|advert|ads?|promo)([-_ ]|$)",
+                           re.IGNORECASE)
+
+
+def html_text(html: str) -> tuple[str, dict[str, str | None]]:
+    """Article text (paragraphs separated by blank lines) and metadata from an HTML page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    meta = {
+        "title": _meta(soup, "og:title") or (soup.title.get_text(" ", strip=True) if soup.title else None),
+        "author": _meta(soup, "author") or _meta(soup, "article:author"),
+        "date": _meta(soup, "article:published_time") or _meta(soup, "date")
+        or (soup.find("time").get("datetime") if soup.find("time") else None),
+        "source": _meta(soup, "og:site_name"),
+    }
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo", "complementary"]}):
+        tag.decompose()
+    paragraphs_on_page = len(soup.find_all("p"))
+    for tag in soup.find_all(True):
+        if vars(tag).get("_decomposed"):  # inside furniture dropped already; read directly, because
+            continue                      # bs4's `decomposed` on a live tag searches its whole subtree
+        marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
+        if tag.name not in ("html", "body", "article", "main") and _CHROME_CLASS.search(marks) \
+                and not _holds_the_article(tag, paragraphs_on_page):
+            tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    h1 = root.find("h1")
+    if h1 and not meta["title"]:
+        meta["title"] = h1.get_text(" ", strip=True)
+    paragraphs = _paragraphs(root)
+    return "\n\n".join(paragraphs), meta
+
+
+def _holds_the_article(tag, paragraphs_on_page: int) -> bool:
+    """A wrapper whose class merely mentions furniture ("content has-sidebar") but holds the story."""
+    if tag.find(["article", "main"]):
+        return True
+    return paragraphs_on_page > 0 and 2 * len(tag.find_all("p")) > paragraphs_on_page
+
+
+def _paragraphs(root) -> list[str]:
+    """The text of ``root`` in document order, a paragraph per block element; text sitting between
+    blocks ("<div><h2>..</h2>loose text<p>..</p></div>") is a paragraph of its own, ``<br>`` a line break."""
+    from bs4 import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
+
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        lines = (line.strip() for line in "".join(current).split("\n"))
+        text = "\n".join(line for line in lines if line)
+        if text:
+            paragraphs.append(text)
+        current.clear()
+
+    stack = [(iter(root.children), False)]  # (children still to read, inside a block?); no recursion,
+    while stack:                             # so no nesting depth can overflow it
+        children, in_block = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if in_block:
+                flush()
+        elif isinstance(child, (Comment, Declaration, Doctype, ProcessingInstruction)):
+            continue
+        elif isinstance(child, NavigableString):
+            current.append(re.sub(r"\s+", " ", str(child)))
+        elif child.name == "br":
+            current.append("\n")
+        else:
+            block = child.name in _BLOCK_TAGS
+            if block:
+                flush()
+            stack.append((iter(child.children), block))
+    flush()
+    return paragraphs
+
+
+def _meta(soup, name: str) -> str | None:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    content = tag.get("content") if tag else None
+    return content.strip() if content and content.strip() else None

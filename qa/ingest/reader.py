@@ -1,0 +1,81 @@
+"""Raw input to an :class:`Article`: a file, an upload, or API fields.
+
+The corpus folder, the API and the CLI all read articles through these
+functions, so an article reads the same however it arrives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.errors import BadInput, Unsupported
+from qa.ingest.article import Article, check_id, slugify
+from qa.ingest.dates import normalize_date
+from qa.ingest.decode import check_text, decode
+from qa.ingest.header import clean_field, header_title, parse_text
+from qa.ingest.html import html_text
+from qa.ingest.pdf import pdf_text
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".pdf"}
+FIELDS = ("title", "author", "date", "source")
+
+
+def from_fields(text: object, title: object = None, author: object = None, date: object = None,
+                source: object = None, article_id: object = None) -> Article:
+    """An article from API fields; metadata missing from the fields is read from the text's header.
+
+    Without ``article_id`` the id is left empty for the service to choose.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput("empty_text", "article text is empty")
+    for name, value in (("title", title), ("author", author), ("date", date), ("source", source),
+                        ("id", article_id)):
+        if value is not None and not isinstance(value, str):
+            raise BadInput("invalid_field", f"'{name}' must be a string")
+        if value is not None:
+            check_text(value, f"'{name}'")
+    draft = parse_text(check_text(text, "article text"))
+    return Article(
+        id=check_id(article_id) if article_id else "",  # the service picks a free id from the title
+        title=clean_field(title) or draft.title,
+        text=draft.text,
+        author=clean_field(author) or draft.author,
+        date=(normalize_date(date) or clean_field(date)) if date else draft.date,
+        source=clean_field(source) or draft.source,
+        body_start=draft.body_start,
+    )
+
+
+def from_bytes(data: bytes, filename: str, article_id: str | None = None, **fields: str | None) -> Article:
+    """An article from an uploaded or read file, by its suffix; ``fields`` override what the file says."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise Unsupported("unsupported_type", f"unsupported file type {suffix or '(none)'!r}; use one of "
+                                              + ", ".join(sorted(SUFFIXES)))
+    meta: dict[str, str | None] = {}
+    if suffix == ".pdf":
+        text = pdf_text(data)
+    elif suffix in (".html", ".htm"):
+        text, meta = html_text(decode(data, html=True))
+    else:
+        text = decode(data)
+    merged = {k: fields.get(k) or meta.get(k) for k in FIELDS}
+    if not merged["title"] and not header_title(text):
+        merged["title"] = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
+    return from_fields(text, merged["title"], merged["author"], merged["date"], merged["source"], article_id)
+
+
+def read_file(path: Path, article_id: str | None = None) -> Article:
+    """Read an article file; its id defaults to the file name's slug."""
+    path = Path(path)
+    return from_bytes(path.read_bytes(), path.name, article_id or slugify(path.stem))
+
+
+def article_files(folder: Path) -> list[Path]:
+    """Article files under ``folder`` by supported suffix, skipping hidden files and folders."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)]

@@ -1,0 +1,1 @@
+"""The faces of the service: the web app (pages and JSON API) and the command line."""

@@ -1,0 +1,59 @@
+"""Reading HTTP input: JSON bodies, query numbers, and articles from JSON or form uploads.
+Each failure is a clear 4xx, never a traceback."""
+
+from __future__ import annotations
+
+from flask import Request
+
+from qa.errors import BadInput, Unsupported
+from qa.ingest import Article, from_bytes, from_fields
+
+ARTICLE_FIELDS = ("title", "author", "date", "source", "id")
+
+
+def json_body(request: Request) -> dict:
+    """The request's JSON object."""
+    if not request.is_json:
+        raise Unsupported("unsupported_media_type", "send JSON with 'Content-Type: application/json'")
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's parser goes
+        body = None
+    if body is None:
+        raise BadInput("malformed_json", "request body is not valid JSON (UTF-8)")
+    if not isinstance(body, dict):
+        raise BadInput("malformed_json", "request body must be a JSON object")
+    return body
+
+
+def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter from ``low`` to ``high``."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadInput(f"invalid_{name}", f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise BadInput(f"invalid_{name}", f"{name} must be from {low} to {high}")
+    return value
+
+
+def article_from(request: Request) -> Article:
+    """An article from a JSON body or a multipart/form upload (a file, or pasted text)."""
+    if request.is_json:
+        body = json_body(request)
+        values = {name: body.get(name) for name in ARTICLE_FIELDS}
+        return from_fields(body.get("text"), values["title"], values["author"], values["date"],
+                           values["source"], values["id"] or None)
+    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise Unsupported("unsupported_media_type", "send JSON, or a multipart/form-data upload with a 'file' field")
+    form = {name: (request.form.get(name) or "").strip() or None for name in ARTICLE_FIELDS}
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return from_bytes(upload.read(), upload.filename, form.pop("id"), **form)
+    text = request.form.get("text")
+    if text is None or not text.strip():
+        raise BadInput("empty_text", "paste the article text or choose a file")
+    return from_fields(text, form["title"], form["author"], form["date"], form["source"], form["id"])

@@ -1,0 +1,169 @@
+"""The one service object: ask, add, remove, articles, stats, sync.
+
+The web routes, the CLI, the evaluation and the benchmark all call this class, so every path
+exercises the same code. Data flows one way: article -> passages -> vectors + lexical index
+(the engine) -> ranked passages -> answer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Iterable, Iterator
+
+from qa.config import Settings
+from qa.embeddings import Embedder, Encoder
+from qa.engines import open_engine
+from qa.engines.contracts import ArticleRecord
+from qa.errors import BadInput, Conflict, NotFound
+from qa.ingest import Article, check_id, free_id, slugify
+from qa.passages import ModelInput
+from qa.search import Hit, Searcher
+from qa.service.corpus import CorpusFolder, SyncReport
+from qa.service.inputs import check_k, check_question
+from qa.service.writer import Item, WriteResult, Writer
+
+ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text")
+
+
+class QAService:
+    """Articles in, best passages out."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, allow_rebuild: bool = False):
+        """``allow_rebuild`` opens an index built with another model or passage settings, for
+        :meth:`rebuild` (every other write is refused until it has run)."""
+        self.settings = settings
+        self.encoder = encoder or Embedder(settings.model, settings.backend, onnx_cache=settings.model_cache)
+        self.model_input = ModelInput(self.encoder, settings.chunking, settings.model_input)
+        self.build_id = self.model_input.build_id(self.encoder.identity)
+        self.engine = open_engine(settings, self.encoder.dim, self.build_id, allow_rebuild)
+        self.searcher = Searcher(self.engine, self.encoder, settings.ranking)
+        self.corpus = CorpusFolder(settings.corpus_dir, self.engine)
+        self.writer = Writer(self.engine, self.encoder, self.model_input, settings, self.corpus.file_of)
+
+    # --- ask ------------------------------------------------------------------------
+
+    def ask(self, question: object, k: object = 5) -> dict:
+        """Ranked passages for a question, each with its answering sentence."""
+        question = check_question(question, self.settings.max_question_chars)
+        k = check_k(k, self.settings.max_k)
+        started = time.perf_counter()
+        results = [_result(rank, hit) for rank, hit in enumerate(self.search(question, k), 1)]
+        return {"question": question, "took_ms": round((time.perf_counter() - started) * 1000, 1),
+                "results": results}
+
+    def search(self, question: str, k: int) -> list[Hit]:
+        """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds)."""
+        return self.searcher.search(question, k)
+
+    def warm(self, questions: list[str]) -> None:
+        """Encode many questions in large batches ahead of asking them one by one."""
+        self.encoder.warm(questions)
+
+    # --- add, remove, sync ------------------------------------------------------------
+
+    def add(self, article: Article) -> WriteResult:
+        """Add an article, or replace the one with the same id; identical content is a no-op.
+
+        An article without an id gets a free one made from its title, and is a no-op if the
+        same content is already stored under any id.
+        """
+        store = self.engine.store
+        with self.writer.lock:
+            if not article.id:
+                same = store.article_by_hash(article.content_hash)
+                if same is not None:
+                    return WriteResult(same, "unchanged", self.writer.passage_count(same))
+                taken = lambda candidate: store.article_hash(candidate) is not None  # noqa: E731
+                article = replace(article, id=free_id(slugify(article.title), taken))
+            result = self.writer.write([Item(article)])[0]
+        if result.status == "conflict":
+            raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/"
+                                             f"{self.corpus.file_of(article.id)}: edit the file (the index "
+                                             "follows at the next start or `run.py index`), or send this "
+                                             "text under another id")
+        if result.status == "empty":
+            raise BadInput("no_sentences", f"article {article.id!r} has no sentences to index")
+        return result
+
+    def add_many(self, articles: Iterable[Article], progress: bool = False) -> list[WriteResult]:
+        """Add or replace many articles in large batches. One with no sentences is reported ``empty``,
+        one that would change the article of a file in ``corpus/`` ``conflict``; neither is stored."""
+        return self.writer.write([Item(a) for a in articles], progress)
+
+    def remove(self, article_id: str, force: bool = False) -> int:
+        """Remove an article everywhere; returns how many passages went with it.
+
+        An article whose file is still in ``corpus/`` goes with its file: removed here, it would
+        come back at the next sync. ``force`` removes it all the same (the evaluation's own index)."""
+        check_id(article_id)
+        with self.writer.lock:
+            path = None if force else self.corpus.file_of(article_id)
+            if path is not None:
+                raise Conflict("corpus_article", f"article {article_id!r} is the file corpus/{path}: delete the "
+                                                 "file and the index follows at the next start or `run.py index`")
+            removed = self.engine.delete(article_id)
+        if removed is None:
+            raise NotFound("article_not_found", f"no article with id {article_id!r}")
+        return removed
+
+    def sync(self, progress: bool = False) -> SyncReport:
+        """Make the index mirror ``corpus/``: new and changed files indexed, deleted files removed."""
+        return self.corpus.sync(self.writer, progress)
+
+    def rebuild(self, progress: bool = False) -> int:
+        """Re-embed every stored article with this service's model and settings; how many there were."""
+        return self.writer.rebuild(self.build_id, progress)
+
+    def export(self) -> Iterator[ArticleRecord]:
+        """Every article with its passages and vectors, to copy an index without re-embedding."""
+        return self.engine.store.export()
+
+    def import_records(self, records: Iterable[ArticleRecord], batch: int = 200) -> int:
+        """Store articles exported by a service with the same build id, re-embedding nothing."""
+        count, pending = 0, []
+        with self.writer.lock:
+            for record in records:
+                pending.append(record)
+                if len(pending) == batch:
+                    self.engine.put(pending)
+                    count, pending = count + len(pending), []
+            if pending:
+                self.engine.put(pending)
+        return count + len(pending)
+
+    # --- reads ----------------------------------------------------------------------
+
+    def article(self, article_id: str) -> dict:
+        check_id(article_id)
+        row = self.engine.store.article(article_id)
+        if row is None:
+            raise NotFound("article_not_found", f"no article with id {article_id!r}")
+        return {key: row[key] for key in ARTICLE_FIELDS}
+
+    def articles(self, offset: int = 0, limit: int = 20) -> dict:
+        total, _ = self.engine.store.counts()
+        return {"total": total, "offset": offset, "limit": limit,
+                "articles": self.engine.store.articles(offset, limit)}
+
+    def stats(self) -> dict:
+        n_articles, n_passages = self.engine.store.counts()
+        return {"status": "ok", "articles": n_articles, "passages": n_passages, "vectors": len(self.engine.vectors),
+                "lexical": len(self.engine.lexical), "model": self.encoder.spec, "engine": self.engine.name,
+                "vector_index": self.engine.vectors.kind}
+
+    def claim(self) -> None:
+        """Hold the index's writer from now on: while serving, no other process writes to it."""
+        self.engine.claim()
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def _result(rank: int, hit: Hit) -> dict:
+    """One ranked passage as the API returns it; offsets are into the article text."""
+    p = hit.passage
+    a, b = hit.answer
+    return {"rank": rank, "score": round(hit.score, 4), "text": p.text, "answer": p.text[a:b],
+            "answer_start": p.start + a, "answer_end": p.start + b, "start": p.start, "end": p.end,
+            "article": p.article}

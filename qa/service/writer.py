@@ -1,0 +1,148 @@
+"""The write path: articles are cut into passages, embedded, and put into the engine in batches,
+each batch all or nothing; the rebuild re-embeds every stored article with this model."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from qa.config import Settings
+from qa.embeddings import Encoder
+from qa.engines.build import REBUILDING
+from qa.engines.contracts import ArticleRecord, Engine, FileStamp, PassageRecord
+from qa.errors import Conflict
+from qa.ingest.article import Article
+from qa.passages import ModelInput
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    id: str
+    status: str  # added | replaced | unchanged | empty (no sentences) | conflict (a corpus/ file's id)
+    passages: int
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "status": self.status, "passages": self.passages}
+
+
+@dataclass(frozen=True)
+class Item:
+    """An article on its way into the engine; ``file`` for one read from ``corpus/``."""
+
+    article: Article
+    file: FileStamp | None = None
+
+
+class Writer:
+    """Serializes every write of one service."""
+
+    def __init__(self, engine: Engine, encoder: Encoder, model_input: ModelInput, settings: Settings,
+                 file_of: Callable[[str], str | None]):
+        """``file_of(id)`` names the ``corpus/`` file that owns an article (None: no file owns it)."""
+        self.engine = engine
+        self.encoder = encoder
+        self.model_input = model_input
+        self.settings = settings
+        self.file_of = file_of
+        self.lock = threading.RLock()
+
+    def write(self, items: list[Item], progress: bool = False, force: bool = False) -> list[WriteResult]:
+        """Chunk, embed and store articles, in batches; each batch is one engine write. An article
+        with no sentences is reported ``empty``, one that would change the article of a file in
+        ``corpus/`` ``conflict``; neither is stored. ``force`` re-embeds identical articles too."""
+        results: list[WriteResult] = []
+        bar = _progress(sum(len(i.article.text) for i in items), progress)
+        with self.lock:
+            for batch in _batches(items, self.settings.write_batch_chars):
+                results.extend(self._write_batch(batch, force))
+                bar.update(sum(len(i.article.text) for i in batch))
+        bar.close()
+        return results
+
+    def _write_batch(self, items: list[Item], force: bool) -> list[WriteResult]:
+        if self.engine.needs_rebuild and not force:
+            raise Conflict("model_mismatch", "the index holds another model's vectors; run the rebuild first")
+        store = self.engine.store
+        pending, results = [], {}
+        for n, item in enumerate(items):
+            article = item.article
+            old_hash = store.article_hash(article.id)
+            if old_hash == article.content_hash and not force:
+                if item.file is not None:
+                    store.set_file(article.id, item.file)
+                results[n] = WriteResult(article.id, "unchanged", self.passage_count(article.id))
+                continue
+            if old_hash and item.file is None and self.file_of(article.id) is not None:
+                # Other text under the id of a file in corpus/: the next sync would undo it (or keep
+                # both), so it is not stored; the caller reports it.
+                results[n] = WriteResult(article.id, "conflict", 0)
+                continue
+            passages = self.model_input.passages(article)
+            if not passages:  # nothing to store; the caller reports it
+                results[n] = WriteResult(article.id, "empty", 0)
+                continue
+            pending.append((n, item, passages, "replaced" if old_hash else "added"))
+        if not pending:
+            return [results[n] for n in range(len(items))]
+        self.engine.claim()  # before the model runs: another process may hold the index
+        texts, spans = [], []
+        for _, item, passages, _ in pending:
+            for passage in passages:
+                text, offsets = self.model_input.text(item.article, passage)
+                texts.append(text)
+                spans.append(offsets)
+        vectors, sentence_vectors = self.encoder.encode_passages(texts, spans)
+        records, at = [], 0
+        for n, item, passages, status in pending:
+            records.append(ArticleRecord(item.article, [
+                PassageRecord(p.start, p.end, p.sentences, vectors[at + i], sentence_vectors[at + i])
+                for i, p in enumerate(passages)], "corpus" if item.file else "api", item.file))
+            results[n] = WriteResult(item.article.id, status, len(passages))
+            at += len(passages)
+        self.engine.put(records)
+        return [results[n] for n in range(len(items))]
+
+    def rebuild(self, build: str, progress: bool = False) -> int:
+        """Re-embed every stored article as ``build`` (after a change of model or passage settings).
+
+        Articles are replaced batch by batch, each batch atomically; until the last one is done
+        the index is marked as being rebuilt, so an interrupted rebuild is reported at the next
+        start instead of silently mixing two models' vectors.
+        """
+        with self.lock:
+            store = self.engine.store
+            store.set_meta("build", REBUILDING + build)
+            items = [Item(r.article, r.file) for r in store.export()]
+            self.write(items, progress, force=True)
+            self.engine.mark_built(build)
+            return len(items)
+
+    def passage_count(self, article_id: str) -> int:
+        row = self.engine.store.article(article_id)
+        return row["passages"] if row else 0
+
+
+def _batches(items: list[Item], max_chars: int) -> Iterator[list[Item]]:
+    """Consecutive batches of about ``max_chars``; an id seen twice starts a new batch, so the
+    second write of an article replaces the first instead of racing it inside one transaction."""
+    batch: list[Item] = []
+    size, ids = 0, set()
+    for item in items:
+        if item.article.id in ids:
+            yield batch
+            batch, size, ids = [], 0, set()
+        batch.append(item)
+        ids.add(item.article.id)
+        size += len(item.article.text)
+        if size >= max_chars:
+            yield batch
+            batch, size, ids = [], 0, set()
+    if batch:
+        yield batch
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="char", unit_scale=True, disable=not (enabled and total), desc="indexing")

@@ -1,0 +1,15 @@
+"""The seed question set's quality floor, with the real model."""
+
+from helpers import SEED_QUESTIONS
+from qa.evaluation import load_questions, score_questions
+
+
+def test_seed_question_set_quality_floor(seed_service):
+    questions = load_questions(SEED_QUESTIONS)
+    assert len(questions) >= 30
+    figures = score_questions(seed_service, questions)
+    # Floors a little under the measured figures (docs/evaluation.md): a regression fails here.
+    assert figures["hit@1"] >= 0.9
+    assert figures["hit@3"] >= 0.95
+    assert figures["answer@1"] >= 0.8
+    assert figures["avg_passage_chars"] < 500

@@ -1,0 +1,194 @@
+"""The web page in a real browser: Playwright driving Debian's headless Chromium."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, start_server, stop
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    process, base = start_server(tmp_path_factory.mktemp("browser"))
+    yield base
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page that records console errors and uncaught exceptions; the test fails on any.
+
+    A test marked ``expects_http_error`` may see Chromium's own log line for the 4xx it provokes.
+    """
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    problems = []
+    expected = "the server responded with a status of 400" if request.node.get_closest_marker(
+        "expects_http_error") else None
+    page.on("console", lambda msg: problems.append(f"console.{msg.type}: {msg.text}")
+            if msg.type == "error" and not (expected and expected in msg.text) else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def add_by_paste(page, title, text, author=None):
+    """Fill the add-article form, submit it, and return the success message."""
+    page.get_by_label("Title").fill(title)
+    if author:
+        page.get_by_label("Author").fill(author)
+    page.get_by_label("Article text").fill(text)
+    page.get_by_role("button", name="Add article").click()
+    page.wait_for_selector("#add-status .success")
+    return page.locator("#add-status").inner_text()
+
+
+def ask(page, question):
+    """Ask through the page's script and wait for that answer (not an earlier one) to be drawn."""
+    page.get_by_label("Your question").fill(question)
+    with page.expect_response(lambda r: "/api/ask" in r.url):
+        page.get_by_label("Your question").press("Enter")
+    page.wait_for_function("!document.querySelector('#results').hasAttribute('aria-busy')")
+    page.wait_for_selector("#results .result mark")
+
+
+def test_ask_shows_highlighted_answer_without_reload(page, server):
+    page.goto(server + "/")
+    page.evaluate("window.__sameDocument = true")
+    ask(page, "What air defense system did Turkey buy?")
+    first = page.locator("#results .result").first
+    assert "S-400" in first.locator("mark").inner_text()
+    assert first.locator("h3").inner_text() == "Analyzing Turkish-Russian Partnership"
+    assert "Ahmet Mehmet" in first.locator(".meta").inner_text()
+    assert first.locator(".score .bar").count() == 1
+    assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
+    assert re.search(r"/\?q=What\+air", page.url)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+
+
+def test_read_in_context_marks_the_passage(page, server):
+    page.goto(server + "/")
+    ask(page, "How many Russian tourists visited Turkey?")
+    passage = page.locator("#results .result .passage").first.inner_text()
+    page.locator("#results .result .context").first.click()
+    page.wait_for_selector("mark#passage")
+    marked = page.locator("mark#passage").inner_text()
+    assert " ".join(marked.split()) == " ".join(passage.split())
+    assert "seven million" in marked
+    assert page.locator("article h1").inner_text() == "Analyzing Turkish-Russian Partnership"
+
+
+def test_works_with_javascript_disabled(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server + "/")
+        page.get_by_label("Your question").fill("Who is building Turkey's nuclear reactors?")
+        page.get_by_role("button", name="Ask").click()
+        page.wait_for_url(re.compile(r"/\?q="))
+        mark = page.locator("#results .result mark").first
+        assert "nuclear reactors" in mark.inner_text()
+        assert "searchable now" in add_by_paste(page, "No Script Story",
+                                                "Nobody needed scripts to post this story about otters. "
+                                                "The otters were counted by hand.")
+    finally:
+        context.close()
+
+
+def test_add_article_by_paste_and_by_upload_then_find_it(page, server, tmp_path):
+    page.goto(server + "/")
+    assert "searchable now" in add_by_paste(page, "Lighthouse Restored",
+                                            "Volunteers restored the Gannet Point lighthouse over three summers. "
+                                            "Its lamp shone again on the first of May.", author="Mira Holt")
+    assert page.locator("#article-list", has_text="Lighthouse Restored").count() == 1
+    ask(page, "Who restored the lighthouse at Gannet Point?")
+    first = page.locator("#results .result").first
+    assert first.locator("h3").inner_text() == "Lighthouse Restored"
+    assert "Gannet Point" in first.locator("mark").inner_text()
+
+    upload = tmp_path / "orchard.md"
+    upload.write_text("# Orchard Harvest\n\nThe Bramley orchard picked a record forty tonnes of apples this autumn. "
+                      "Cider makers bought most of the crop.\n")
+    page.get_by_label("…or a file").set_input_files(str(upload))
+    page.get_by_role("button", name="Add article").click()
+    page.wait_for_selector("#add-status .success")
+    ask(page, "How many tonnes of apples did the Bramley orchard pick?")
+    assert page.locator("#results .result h3").first.inner_text() == "Orchard Harvest"
+
+
+@pytest.mark.expects_http_error
+def test_errors_are_shown_in_the_page(page, server):
+    page.goto(server + "/")
+    page.get_by_label("Article text").fill("   ")
+    page.get_by_role("button", name="Add article").click()
+    page.wait_for_selector("#add-status .error")
+    assert "Paste the article text or choose a file" in page.locator("#add-status").inner_text()
+    page.get_by_label("Article text").fill("... !!! ???")
+    with page.expect_response(lambda r: "/api/articles" in r.url and r.status == 400):
+        page.get_by_role("button", name="Add article").click()
+    page.wait_for_selector("#add-status .error")
+    assert "has no sentences" in page.locator("#add-status").inner_text()
+
+
+def test_stored_and_typed_markup_renders_as_text(page, server):
+    evil_title = '<img src=x onerror="window.__xss=1">Evil'
+    evil_text = ("The vole festival <script>window.__xss=2</script> drew crowds on Sunday. "
+                 "Organisers said <b onmouseover=\"window.__xss=3\">bold</b> claims were false.")
+    page.goto(server + "/")
+    add_by_paste(page, evil_title, evil_text)
+    ask(page, "When was the vole festival?")
+    first = page.locator("#results .result").first
+    assert first.locator("h3").inner_text() == evil_title
+    assert "<script>window.__xss=2</script>" in first.locator(".passage").inner_text()
+    assert page.locator("#results img").count() == 0 and page.locator("#results script").count() == 0
+    ask(page, '<script>window.__xss=4</script> vole festival')
+    page.goto(server + "/?q=" + "%3Cimg%20src%3Dx%20onerror%3D%22window.__xss%3D5%22%3E%20vole")
+    page.wait_for_selector("#results .result")
+    assert page.locator("#results img").count() == 0
+    page.locator("#results .context").first.click()
+    page.wait_for_selector("article h1")
+    assert page.locator("article h1").inner_text() == evil_title
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_phone_width_and_keyboard(browser, server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "horizontal scroll"
+        page.keyboard.press("Tab")  # the skip link
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "q"
+        page.keyboard.type("Which country did Russia invade in 2008?")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#results .result mark")
+        assert "Georgia" in page.locator("#results .result mark").first.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        for field in ("Your question", "Title", "Author", "Date", "Publication", "Article text"):
+            assert page.get_by_label(field).count() == 1, f"no label for {field}"
+    finally:
+        context.close()

@@ -60,6 +60,7 @@ class StoredPassage:
     sentences: list[Span]          # offsets into ``text``
     sentence_vectors: np.ndarray
     article: dict
+    header: bool = False           # the header card (headline, byline, date lines), not the body
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class Article:
     date: str | None = None
     source: str | None = None
     body_start: int = 0
+    headings: tuple[tuple[int, int], ...] = ()  # section headings in the body: offsets of their lines
 
     @property
     def content_hash(self) -> str:
@@ -33,6 +34,8 @@ class Article:
         digest = hashlib.sha256()
         for part in (self.title, self.author, self.date, self.source, self.text):
             digest.update((part or "").encode("utf-8") + b"\x00")
+        if self.headings:
+            digest.update(repr(self.headings).encode())
         return digest.hexdigest()
 
 

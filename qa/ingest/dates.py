@@ -10,6 +10,7 @@ _MONTH_ABBR = r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
 _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "ymd"),
     (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
+    (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"), "dmy-numeric"),
     (re.compile(rf"\b({_MONTHS}|{_MONTH_ABBR})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE), "mdy"),
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS}|{_MONTH_ABBR})\.?,?\s+(\d{{4}})\b", re.IGNORECASE), "dmy"),
 ]
@@ -30,6 +31,8 @@ def find_date(text: str) -> str | None:
                     value = date(int(a), int(b), int(c))
                 elif order == "mdy":
                     value = date(int(c), _month_number(a), int(b))
+                elif order == "dmy-numeric":  # 12.03.2025, as written in most of Europe
+                    value = date(int(c), int(b), int(a))
                 else:
                     value = date(int(c), _month_number(b), int(a))
             except ValueError:

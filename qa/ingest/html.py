@@ -18,8 +18,9 @@ _CHROME_CLASS = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumb|cookie|banner|
                            re.IGNORECASE)
 
 
-def html_text(html: str) -> tuple[str, dict[str, str | None]]:
-    """Article text (paragraphs separated by blank lines) and metadata from an HTML page."""
+def html_text(html: str) -> tuple[str, dict[str, str | None], list[str]]:
+    """Article text (paragraphs separated by blank lines), metadata, and the section headings
+    (``h2``-``h6``) of an HTML page."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
@@ -47,7 +48,8 @@ def html_text(html: str) -> tuple[str, dict[str, str | None]]:
     if h1 and not meta["title"]:
         meta["title"] = h1.get_text(" ", strip=True)
     paragraphs = _paragraphs(root)
-    return "\n\n".join(paragraphs), meta
+    headings = [" ".join(h.get_text(" ", strip=True).split()) for h in root.find_all(["h2", "h3", "h4", "h5", "h6"])]
+    return "\n\n".join(paragraphs), meta, [h for h in headings if h]
 
 
 def _holds_the_article(tag, paragraphs_on_page: int) -> bool:

@@ -6,26 +6,32 @@ functions, so an article reads the same however it arrives.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Sequence
 
 from qa.errors import BadInput, Unsupported
 from qa.ingest.article import Article, check_id, slugify
 from qa.ingest.dates import normalize_date
 from qa.ingest.decode import check_text, decode
-from qa.ingest.header import clean_field, header_title, parse_text
+from qa.ingest.header import clean_field, header_title, parse_text, split_front_matter
 from qa.ingest.html import html_text
+from qa.ingest.markdown import markdown_text
 from qa.ingest.pdf import pdf_text
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+TEXT_SUFFIXES = {".txt", ".text"} | MARKDOWN_SUFFIXES
 SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".pdf"}
 FIELDS = ("title", "author", "date", "source")
 
 
 def from_fields(text: object, title: object = None, author: object = None, date: object = None,
-                source: object = None, article_id: object = None) -> Article:
+                source: object = None, article_id: object = None, headings: Sequence[str] | None = None) -> Article:
     """An article from API fields; metadata missing from the fields is read from the text's header.
 
-    Without ``article_id`` the id is left empty for the service to choose.
+    ``headings`` are the section headings a format marks (Markdown, HTML); for plain text (None)
+    a short line standing alone between paragraphs is taken for one. Without ``article_id`` the id
+    is left empty for the service to choose.
     """
     if not isinstance(text, str) or not text.strip():
         raise BadInput("empty_text", "article text is empty")
@@ -44,6 +50,7 @@ def from_fields(text: object, title: object = None, author: object = None, date:
         date=(normalize_date(date) or clean_field(date)) if date else draft.date,
         source=clean_field(source) or draft.source,
         body_start=draft.body_start,
+        headings=find_headings(draft.text, draft.body_start, headings),
     )
 
 
@@ -54,16 +61,22 @@ def from_bytes(data: bytes, filename: str, article_id: str | None = None, **fiel
         raise Unsupported("unsupported_type", f"unsupported file type {suffix or '(none)'!r}; use one of "
                                               + ", ".join(sorted(SUFFIXES)))
     meta: dict[str, str | None] = {}
+    headings: list[str] | None = None
     if suffix == ".pdf":
         text = pdf_text(data)
     elif suffix in (".html", ".htm"):
-        text, meta = html_text(decode(data, html=True))
+        text, meta, headings = html_text(decode(data, html=True))
+    elif suffix in MARKDOWN_SUFFIXES:
+        front, source = split_front_matter(decode(data))
+        text, headings = markdown_text(source)
+        meta = dict(front)
     else:
         text = decode(data)
     merged = {k: fields.get(k) or meta.get(k) for k in FIELDS}
     if not merged["title"] and not header_title(text):
         merged["title"] = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
-    return from_fields(text, merged["title"], merged["author"], merged["date"], merged["source"], article_id)
+    return from_fields(text, merged["title"], merged["author"], merged["date"], merged["source"], article_id,
+                       headings)
 
 
 def read_file(path: Path, article_id: str | None = None) -> Article:
@@ -79,3 +92,31 @@ def article_files(folder: Path) -> list[Path]:
         return []
     return [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+
+
+_HEADING_LIKE = re.compile(r"[A-Z0-9\u00c0-\u024f][^\n]*[^\s.!?:;,\"'\u201d\u2019)\]]")
+
+
+def find_headings(text: str, body_start: int, headings: Sequence[str] | None) -> tuple[tuple[int, int], ...]:
+    """Offsets of the body's heading lines: lines that are one of the given headings, or (``None``)
+    lines that look like one: a paragraph of its own of at most 10 words, capitalized, without
+    closing punctuation, with more paragraphs after it."""
+    spans = []
+    lines, at = [], 0
+    for line in text.split("\n"):
+        lines.append((at, line))
+        at += len(line) + 1
+    wanted = list(headings or [])
+    for n, (start, line) in enumerate(lines):
+        stripped = line.strip()
+        if start < body_start or not stripped:
+            continue
+        if headings is not None:
+            if stripped in wanted:
+                wanted.remove(stripped)
+                spans.append((start + line.index(stripped), start + line.index(stripped) + len(stripped)))
+            continue
+        alone = (n == 0 or not lines[n - 1][1].strip()) and n + 2 < len(lines) and not lines[n + 1][1].strip()
+        if alone and len(stripped.split()) <= 10 and _HEADING_LIKE.fullmatch(stripped):
+            spans.append((start + line.index(stripped), start + line.index(stripped) + len(stripped)))
+    return tuple(spans)

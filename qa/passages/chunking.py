@@ -7,13 +7,15 @@ passage. The header block (title, byline, date) is one passage of its own, a
 line to a "sentence": it never blurs into the first paragraph, a byline such
 as "Vol. 49, No. 9" is not cut at its full stops, and a question about the
 article itself (its headline, author, date) finds one card holding all of it
-rather than overlapping fragments competing with each other.
+rather than overlapping fragments competing with each other. Section headings
+end a section: no window crosses one, and a heading is never a sentence (the
+model reads it before each passage of its section, like the title).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 from qa.config import ChunkingConfig
 from qa.passages.sentences import Span, split_lines, split_sentences
@@ -35,25 +37,37 @@ def _approx_tokens(text: str) -> int:
 
 
 def chunk(text: str, body_start: int = 0, config: ChunkingConfig = ChunkingConfig(),
-          token_len: Callable[[str], int] = _approx_tokens, header_max_tokens: int | None = None
-          ) -> list[Passage]:
+          token_len: Callable[[str], int] = _approx_tokens, header_max_tokens: int | None = None,
+          headings: Sequence[Span] = (), section_max_tokens: Callable[[int], int] | None = None) -> list[Passage]:
     """Split ``text`` into passages; an article with no sentences gives an empty list.
 
-    ``header_max_tokens`` bounds the header card instead of ``config.max_tokens`` (the model
-    may read other things before it than before the body's passages).
+    ``header_max_tokens`` bounds the header card instead of ``config.max_tokens`` (the model may
+    read other things before it than before the body's passages). The body is cut section by
+    section: each heading closes the section before it, and its line is no sentence of any
+    passage. ``section_max_tokens(n)`` bounds the windows of section ``n`` (0 comes before the
+    first heading) instead of ``config.max_tokens``: the model reads a section's heading first.
     """
     passages: list[Passage] = []
-    for lo, hi, split, whole in ((0, body_start, split_lines, True),
-                                 (body_start, len(text), split_sentences, False)):
+
+    def add(windows: list[list[Span]]) -> None:
+        for window in windows:
+            passages.append(Passage(len(passages), window[0][0], window[-1][1], tuple(window)))
+
+    if body_start > 0:
+        header_tokens = header_max_tokens or config.max_tokens
+        lines = [piece for span in split_lines(text, 0, body_start)
+                 for piece in _fit(text, span, header_tokens, token_len)]
+        if lines:  # the header: as few passages as the size limits allow, without overlap
+            add(_windows(text, lines, replace(config, size=len(lines), stride=len(lines), max_tokens=header_tokens),
+                         token_len))
+    bounds = [body_start, *(offset for span in headings for offset in span), len(text)]
+    for n, (lo, hi) in enumerate(zip(bounds[::2], bounds[1::2])):
         if hi <= lo:
             continue
-        sentences = [piece for span in split(text, lo, hi)
-                     for piece in _fit(text, span, config.max_tokens, token_len)]
-        # The header: as few passages as the size limits allow, without overlap.
-        cfg = (replace(config, size=len(sentences), stride=len(sentences),
-                       max_tokens=header_max_tokens or config.max_tokens) if whole and sentences else config)
-        for window in _windows(text, sentences, cfg, token_len):
-            passages.append(Passage(len(passages), window[0][0], window[-1][1], tuple(window)))
+        section = replace(config, max_tokens=section_max_tokens(n)) if section_max_tokens else config
+        sentences = [piece for span in split_sentences(text, lo, hi)
+                     for piece in _fit(text, span, section.max_tokens, token_len)]
+        add(_windows(text, sentences, section, token_len))
     return passages
 
 

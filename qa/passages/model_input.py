@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
 from typing import Protocol
 
 from qa.config import ChunkingConfig, ModelInputConfig
@@ -55,13 +54,18 @@ class ModelInput:
         self.config = config
 
     def passages(self, article: Article) -> list[Passage]:
-        """The article's passages: each, with what the model reads before it (the title, or the
-        header card's labels), fits the model, which would drop the rest."""
+        """The article's passages: each, with what the model reads before it (the title and the
+        section heading, or the header card's labels), fits the model, which would drop the rest."""
         room = self.tokenizer.max_tokens - 2  # the model adds two special tokens
-        config = replace(self.chunking, max_tokens=min(
-            self.chunking.max_tokens, room - self.tokenizer.token_len(self._title_prefix(article))))
-        return chunk(article.text, article.body_start, config, self.tokenizer.token_len,
-                     header_max_tokens=min(self.chunking.max_tokens, room - HEADER_LABEL_TOKENS))
+        headings = [article.text[a:b] for a, b in article.headings]
+
+        def section_max_tokens(n: int) -> int:
+            prefix = self._prefix(article, headings[n - 1] if n else None)
+            return min(self.chunking.max_tokens, room - self.tokenizer.token_len(prefix))
+
+        return chunk(article.text, article.body_start, self.chunking, self.tokenizer.token_len,
+                     header_max_tokens=min(self.chunking.max_tokens, room - HEADER_LABEL_TOKENS),
+                     headings=article.headings, section_max_tokens=section_max_tokens)
 
     def text(self, article: Article, passage: Passage) -> tuple[str, list[Span]]:
         """The text the model sees for a passage, and its sentences' offsets in that text."""
@@ -72,7 +76,7 @@ class ModelInput:
                 starts.append(at)
                 at += len(line) + 1
             return "\n".join(lines), [(start, start + len(line)) for start, line in zip(starts, lines)]
-        prefix = self._title_prefix(article)
+        prefix = self._prefix(article, section(article, passage))
         shift = len(prefix) - passage.start
         return prefix + article.text[passage.start:passage.end], [(a + shift, b + shift) for a, b in passage.sentences]
 
@@ -91,11 +95,18 @@ class ModelInput:
                 f"max_tokens={c.max_tokens} title={m.title_tokens if m.embed_title else 0} | "
                 f"cut {digest.hexdigest()[:12]}")
 
-    def _title_prefix(self, article: Article) -> str:
-        """The title as the model reads it before a passage: at most ``title_tokens`` word pieces."""
-        if not self.config.embed_title:
-            return ""
-        return f"{self.tokenizer.truncate(article.title, self.config.title_tokens)}\n"
+    def _prefix(self, article: Article, heading: str | None) -> str:
+        """What the model reads before a body passage: the title (at most ``title_tokens`` word
+        pieces), then the heading of the passage's section (as many)."""
+        lines = [article.title] if self.config.embed_title else []
+        lines += [heading] if heading else []
+        return "".join(f"{self.tokenizer.truncate(line, self.config.title_tokens)}\n" for line in lines)
+
+
+def section(article: Article, passage: Passage) -> str | None:
+    """The heading of the section a body passage belongs to (None before the first heading)."""
+    before = [(a, b) for a, b in article.headings if b <= passage.start]
+    return article.text[before[-1][0]:before[-1][1]] if before else None
 
 
 def field_label(article: Article, line: str) -> str:

@@ -56,13 +56,13 @@ def test_folder_never_overwrites_an_api_article_and_bad_files_do_not_stop_the_sy
     service.add(read_file(outside, "tram"))  # python run.py add tram.txt, then the file is copied in
     (corpus / "tram.txt").write_bytes(outside.read_bytes())
     (corpus / "ferry.txt").write_text("Ferry\n\nThe ferry is cancelled for the winter. Crews are retraining.\n")
-    (corpus / "rule.md").write_text("***\n")  # no sentence at all
+    (corpus / "rule.txt").write_text("***\n")  # no sentence at all
     (corpus / "locked.txt").write_text("Locked\n\nNobody can read this file.\n")
     (corpus / "locked.txt").chmod(0)
     readable = os.access(corpus / "locked.txt", os.R_OK)  # root reads anything
     report = service.sync()
     assert (report.added, report.unchanged) == (1 + readable, 1)
-    assert "rule.md: no sentences to index" in report.errors
+    assert "rule.txt: no sentences to index" in report.errors
     assert readable or any(e.startswith("locked.txt: cannot read") for e in report.errors)
     ferry = service.article("ferry")
     assert ferry["origin"] == "api" and "hourly" in ferry["text"]  # the hand-added article is kept

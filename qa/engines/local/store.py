@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS articles (
     source TEXT,
     text TEXT NOT NULL,
     body_start INTEGER NOT NULL DEFAULT 0,
+    headings TEXT NOT NULL DEFAULT '[]', -- JSON [[start, end], ...]: section headings in the body
     content_hash TEXT NOT NULL,
     origin TEXT NOT NULL,            -- 'corpus' (a file in corpus/) or 'api'
     path TEXT UNIQUE,                -- corpus-relative path for 'corpus' articles
@@ -70,6 +71,9 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} COMMIT;")
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(articles)")}
+        if "headings" not in columns:  # a database made before articles had sections
+            self._conn.execute("ALTER TABLE articles ADD COLUMN headings TEXT NOT NULL DEFAULT '[]'")
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -129,10 +133,10 @@ class Store:
                     row = conn.execute("SELECT id FROM articles WHERE path = ?", (file.path,)).fetchone()
                     removed += _delete(conn, row[0]) if row else []
                 conn.execute(
-                    "INSERT INTO articles(id, title, author, date, source, text, body_start, content_hash, origin,"
-                    " path, mtime_ns, size, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (a.id, a.title, a.author, a.date, a.source, a.text, a.body_start, a.content_hash,
-                     record.origin, file.path if file else None, file.mtime_ns if file else None,
+                    "INSERT INTO articles(id, title, author, date, source, text, body_start, headings, content_hash,"
+                    " origin, path, mtime_ns, size, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (a.id, a.title, a.author, a.date, a.source, a.text, a.body_start, json.dumps(a.headings),
+                     a.content_hash, record.origin, file.path if file else None, file.mtime_ns if file else None,
                      file.size if file else None, added_at))
                 ids = []
                 for ord_, p in enumerate(record.passages):
@@ -251,7 +255,8 @@ class Store:
         for lo in range(0, len(ids), _BATCH):
             part = ids[lo:lo + _BATCH]
             sql = ('SELECT p.id, p.article_id, p.start, p."end", p.sentences, p.sentence_vectors,'
-                   ' substr(a.text, p.start + 1, p."end" - p.start) AS text, a.title, a.author, a.date, a.source'
+                   ' substr(a.text, p.start + 1, p."end" - p.start) AS text, a.title, a.author, a.date, a.source,'
+                   ' p.start < a.body_start AS header'
                    f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({','.join('?' * len(part))})")
             for r in self._conn.execute(sql, part):
                 start = r["start"]
@@ -261,7 +266,7 @@ class Store:
                     id=r["id"], article_id=r["article_id"], start=start, end=r["end"], text=r["text"],
                     sentences=sentences, sentence_vectors=vecs.astype(np.float32),
                     article={"id": r["article_id"], "title": r["title"], "author": r["author"],
-                             "date": r["date"], "source": r["source"]})
+                             "date": r["date"], "source": r["source"]}, header=bool(r["header"]))
         return out
 
     def export(self) -> Iterator[ArticleRecord]:
@@ -273,8 +278,13 @@ class Store:
                         for r in self._conn.execute('SELECT start, "end", sentences, vector, sentence_vectors'
                                                     " FROM passages WHERE article_id = ? ORDER BY ord", (a["id"],))]
             file = FileStamp(a["path"], a["mtime_ns"] or 0, a["size"] or 0) if a["path"] else None
-            yield ArticleRecord(Article(a["id"], a["title"], a["text"], a["author"], a["date"], a["source"],
-                                        a["body_start"]), passages, a["origin"], file)
+            yield ArticleRecord(article_of(a), passages, a["origin"], file)
+
+
+def article_of(row: sqlite3.Row | dict) -> Article:
+    """The :class:`Article` an ``articles`` row holds."""
+    return Article(row["id"], row["title"], row["text"], row["author"], row["date"], row["source"],
+                   row["body_start"], tuple(tuple(span) for span in json.loads(row["headings"])))
 
 
 def _delete(conn: sqlite3.Connection, article_id: str) -> list[int]:

@@ -229,6 +229,7 @@ def measure_size(index_dir: Path, questions: list[str]) -> dict:
         t = time.perf_counter()
         service.ask(q, 5)
         answer.append(time.perf_counter() - t)
+    reading = [_reading_cost(service, q) for q in measured]
     stats = service.stats()
     service.close()
     floor_p50 = statistics.median(floor)
@@ -238,8 +239,26 @@ def measure_size(index_dir: Path, questions: list[str]) -> dict:
         "floor_p50_ms": _ms(floor_p50), "answer_p50_ms": _ms(statistics.median(answer)),
         "answer_p95_ms": _ms(_percentile(answer, 95)),
         "ratio_p50": round(statistics.median(answer) / floor_p50, 2),
+        "reader_and_confidence_p50_ms": _ms(statistics.median(reading)),
         "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _reading_cost(service, question: str) -> float:
+    """The time an answer spends in the reader and the confidence model (inside the answer's time):
+    every candidate sentence's signals, the answer model over them, and the confidence model."""
+    from qa.search.reader import Question, sentence_features
+
+    searcher = service.searcher
+    read, idf = searcher.read(question, 5)
+    _, features = searcher.search_with_features(question, 5)
+    terms = service.engine.lexical.terms
+    asked = Question.of(question, service.encoder.start_query(question)(), terms(question), idf)
+    started = time.perf_counter()
+    for candidate in read:
+        searcher.models.answer.probability(sentence_features(candidate.passage, candidate.similarity, asked, terms))
+    searcher.models.confidence.probability(features)
+    return time.perf_counter() - started
 
 
 def _in_subprocess(function: str, *args: str) -> dict:
@@ -504,10 +523,12 @@ def format_encoders(encoders: dict) -> str:
 def format_report(report: dict) -> str:
     lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}", ""]
     lines.append("in-process answers (encode + dense + BM25 + fusion + answer sentence), k=5")
-    lines.append(f"{'passages':>9} {'index':>5} {'floor p50':>10} {'p50':>8} {'p95':>8} {'p50/floor':>9} {'peak RSS':>9}")
+    lines.append(f"{'passages':>9} {'index':>5} {'floor p50':>10} {'p50':>8} {'p95':>8} {'p50/floor':>9} {'peak RSS':>9}"
+                 f" {'reader+confidence':>18}")
     for row in report["sizes"]:
         lines.append(f"{row['passages']:>9} {row['index']:>5} {row['floor_p50_ms']:>8.2f}ms {row['answer_p50_ms']:>6.2f}ms"
-                     f" {row['answer_p95_ms']:>6.2f}ms {row['ratio_p50']:>8.2f}x {row['peak_rss_mb']:>7.0f}MB")
+                     f" {row['answer_p95_ms']:>6.2f}ms {row['ratio_p50']:>8.2f}x {row['peak_rss_mb']:>7.0f}MB"
+                     f" {row.get('reader_and_confidence_p50_ms', float('nan')):>16.2f}ms")
     mem = report["memory"]
     lines.append(f"memory beyond the {mem['vector_bytes']}-byte vectors: {mem['bytes_per_passage_beyond_vectors']}"
                  " bytes per passage")

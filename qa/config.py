@@ -57,8 +57,8 @@ class RankingConfig:
     candidates: int = 100         # taken from each retriever
     rerank_depth: int = 20        # fused candidates re-ranked by their best sentence
     sentence_weight: float = 0.5  # weight of the best sentence's similarity in re-ranking
-    answer_overlap: float = 0.3   # weight of shared words when picking the answer sentence
-    answer_type_weight: float = 0.2  # bonus for a sentence holding the kind of answer asked for
+    answer_type_weight: float = 0.2  # re-ranking bonus for a sentence holding the kind of answer asked for
+    answer_weight: float = 0.0    # weight of the reader's best sentence probability in re-ranking
     dedupe: bool = True           # drop passages whose answer is already shown by a better one
     feedback: float = 0.0         # pseudo-relevance feedback: weight of the top passages' mean vector
                                   # (off: at 0.3, +0.006 nDCG@10 on SciFact test but -0.0002 on train)
@@ -73,7 +73,7 @@ class RankingConfig:
             raise BadInput("invalid_option", "rrf_k must be 1 or more")
         if not 0 <= self.alpha <= 1:
             raise BadInput("invalid_option", "alpha must be between 0 and 1")
-        for name in ("sentence_weight", "answer_overlap", "answer_type_weight", "feedback"):
+        for name in ("sentence_weight", "answer_type_weight", "answer_weight", "feedback"):
             if getattr(self, name) < 0:
                 raise BadInput("invalid_option", f"{name.replace('_', ' ')} must be 0 or more")
 
@@ -110,6 +110,7 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 * 1024
     max_question_chars: int = 1000
     max_k: int = 50
+    min_confidence: float | None = None  # no answer below it; None: the value measured with the confidence model
     write_batch_chars: int = 204_800  # articles embedded and committed together (about 500 passages)
     vector_index: VectorIndexConfig = VectorIndexConfig()
     chunking: ChunkingConfig = ChunkingConfig()
@@ -123,6 +124,8 @@ class Settings:
             raise BadInput("invalid_setting", f"threads must be 1 or more, got {self.threads}")
         if self.backend not in BACKENDS:
             raise BadInput("invalid_setting", f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.min_confidence is not None and not 0 <= self.min_confidence <= 1:
+            raise BadInput("invalid_setting", f"min confidence must be from 0 to 1, got {self.min_confidence}")
         if self.engine not in ENGINES:
             raise BadInput("invalid_setting", f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
 
@@ -140,10 +143,11 @@ class Settings:
             model_cache=Path(env("QA_MODEL_CACHE") or Path.home() / ".cache" / "qa" / "onnx"),
             engine=_env_choice("QA_ENGINE", ENGINES, "local"),
             host=env("QA_HOST") or "127.0.0.1",
-            port=_env_int("QA_PORT", 8000),
-            threads=_env_int("QA_THREADS", 8),
+            port=_env_number("QA_PORT", int, 8000),
+            threads=_env_number("QA_THREADS", int, 8),
             api_token=env("QA_API_TOKEN") or None,
-            max_upload_bytes=_env_int("QA_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+            max_upload_bytes=_env_number("QA_MAX_UPLOAD_BYTES", int, 5 * 1024 * 1024),
+            min_confidence=_env_number("QA_MIN_CONFIDENCE", float),
             vector_index=VectorIndexConfig(kind=_env_choice("QA_ANN", ANN_KINDS, "auto")),
         )
 
@@ -166,14 +170,16 @@ class Settings:
         return self.index_dir / "qa.sqlite3"
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, kind: type, default=None):
+    """``QA_...`` as an int or a float; ``default`` when unset or blank."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise BadInput("invalid_setting", f"{name} must be a whole number, got {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise BadInput("invalid_setting", f"{name} must be {what}, got {raw!r}") from None
 
 
 def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:

@@ -1,4 +1,5 @@
-"""Evaluation data in standard formats: JSONL question sets, BEIR folders, SQuAD v1.1 files.
+"""Evaluation data in standard formats: JSONL question sets, question folders (articles with their
+questions), BEIR folders, SQuAD v1.1 files.
 
 Every loader names the file and line of anything it cannot read.
 """
@@ -11,15 +12,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from qa.errors import BadInput
-from qa.ingest import Article, check_id, free_id, slugify
+from qa.errors import BadInput, QAError
+from qa.ingest import Article, article_files, check_id, free_id, read_file, slugify
 
 
 @dataclass(frozen=True)
 class Question:
     id: str
     text: str
-    evidence: tuple[str, ...]
+    evidence: tuple[str, ...]     # a passage holding one of these holds the answer
+    answers: tuple[str, ...] = ()  # the short answers (a name, a number); the evidence when not given
+
+    @property
+    def gold(self) -> tuple[str, ...]:
+        return self.answers or self.evidence
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """Articles with questions about them, and questions nothing in them answers (out of domain)."""
+
+    documents: list[Article]
+    questions: list[Question]
+    unanswerable: list[Question]
 
 
 @dataclass(frozen=True)
@@ -48,20 +63,67 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
 
 
 def load_questions(path: Path) -> list[Question]:
-    """A JSONL question set: ``{"question": str, "evidence": [str, ...]}`` per line."""
+    """A JSONL question set: ``{"question": str, "evidence": [str, ...], "answer": str}`` per line
+    (``answer``, the short answer, is optional)."""
     questions = []
     for number, row in _jsonl(Path(path)):
-        evidence = row.get("evidence")
-        if isinstance(evidence, str):
-            evidence = [evidence]
+        evidence, answers = _strings(row.get("evidence")), _strings(row.get("answer", []))
         if (not isinstance(row.get("question"), str) or not row["question"].strip()
-                or not isinstance(evidence, list) or not evidence
-                or not all(isinstance(e, str) and e.strip() for e in evidence)):
+                or not evidence or answers is None):
             raise BadInput("bad_eval_file", f"{path}:{number}: expected {{\"question\": str, \"evidence\": [str, ...]}}")
-        questions.append(Question(str(row.get("id", number)), row["question"], tuple(evidence)))
+        questions.append(Question(str(row.get("id", number)), row["question"], evidence, answers))
     if not questions:
         raise BadInput("bad_eval_file", f"{path}: no questions")
     return questions
+
+
+def load_unanswerable(path: Path, split: str = "test") -> list[Question]:
+    """Questions nothing in the corpus answers: a JSONL file (``{"question": str}`` per line), the
+    questions of another question folder or JSONL set, or a BEIR folder's queries of ``split``."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / "questions.jsonl").is_file():
+            path = path / "questions.jsonl"
+        else:
+            return [Question(qid, text, ()) for qid, text in load_beir(path, split).queries.items()]
+    questions = []
+    for number, row in _jsonl(path):
+        if not isinstance(row.get("question"), str) or not row["question"].strip():
+            raise BadInput("bad_eval_file", f"{path}:{number}: expected {{\"question\": str}}")
+        questions.append(Question(str(row.get("id", number)), row["question"], ()))
+    return questions
+
+
+def load_question_folder(folder: Path) -> QuestionSet:
+    """A folder of ``articles/`` (any readable file; the id is the file name's slug), its
+    ``questions.jsonl``, and optionally ``unanswerable.jsonl``."""
+    folder = Path(folder)
+    documents = load_articles(folder / "articles")
+    if not documents:
+        raise BadInput("bad_eval_file", f"{folder / 'articles'}: no article files")
+    extra = folder / "unanswerable.jsonl"
+    return QuestionSet(documents, load_questions(folder / "questions.jsonl"),
+                       load_unanswerable(extra) if extra.is_file() else [])
+
+
+def load_articles(folder: Path) -> list[Article]:
+    """Every article file under ``folder``, read as the product reads files (id: the name's slug)."""
+    documents = []
+    for path in article_files(folder):
+        try:
+            documents.append(read_file(path))
+        except QAError as exc:
+            raise BadInput("bad_eval_file", f"{path}: {exc.message}") from None
+    return documents
+
+
+def _strings(value) -> tuple[str, ...] | None:
+    """A string or a list of strings as a tuple; None when it is neither."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(e, str) and e.strip() for e in value):
+        return None
+    return tuple(value)
 
 
 def load_beir(folder: Path, split: str = "test") -> Beir:
@@ -120,7 +182,7 @@ def load_squad(path: Path) -> tuple[list[Article], list[Question]]:
                 for qa in p["qas"]:
                     answers = tuple(a["text"] for a in qa["answers"] if a["text"].strip())
                     if answers:
-                        questions.append(Question(str(qa["id"]), qa["question"], answers))
+                        questions.append(Question(str(qa["id"]), qa["question"], answers, answers))
         except (KeyError, TypeError, AttributeError) as exc:
             raise BadInput("bad_eval_file", f"{path}: article {n + 1} ({exc.__class__.__name__}: {exc}) "
                                             "is not in SQuAD v1.1 form") from None
@@ -140,9 +202,10 @@ def _safe_id(raw: str, used: set[str]) -> str:
 
 
 def detect(path: Path) -> str:
+    """``beir``, ``folder`` (articles and their questions), ``squad`` or ``questions`` (JSONL)."""
     path = Path(path)
     if path.is_dir():
-        return "beir"
+        return "folder" if (path / "questions.jsonl").is_file() else "beir"
     if path.suffix.lower() == ".json":
         return "squad"
     return "questions"

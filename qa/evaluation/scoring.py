@@ -4,10 +4,13 @@
 * a BEIR folder's documents are indexed like any article, a document scores
   as its best passage (MaxP), and nDCG@10 / Recall@100 / MRR@10 are computed
   by ranx;
+* a question folder's articles (``articles/``) are indexed and its questions
+  (``questions.jsonl``, and ``unanswerable.jsonl`` if there is one) asked;
 * a SQuAD v1.1 file's articles are indexed and its questions asked.
 
-For question sets and SQuAD a returned passage is a hit when it contains one
-of the question's evidence (answer) strings.
+For question sets a returned passage is a hit when it contains one of the
+question's evidence strings; the answer sentence is right when it holds the
+short answer. Questions nothing answers measure how often no answer is given.
 """
 
 from __future__ import annotations
@@ -20,42 +23,49 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from qa.config import Settings
 from qa.errors import BadInput, QAError
-from qa.evaluation.loaders import Beir, Question, detect, load_beir, load_questions, load_squad
+from qa.evaluation.loaders import (Beir, Question, detect, load_beir, load_question_folder, load_questions,
+                                   load_squad, load_unanswerable)
 from qa.ingest import Article
+from qa.search.models import expected_calibration_error
 
 _NEVER_RETRIEVED = "__evidence__"  # keeps every query in the qrels; it cannot change hit rate or MRR
 BEIR_DEPTH = 1000  # passages ranked per query, enough for 100 distinct documents
 
 
-def run(path: Path, settings: Settings, split: str = "test", encoder=None, work_dir: Path | None = None) -> dict:
-    """Evaluate whatever is at ``path``; ``work_dir`` keeps the throw-away index for the next run."""
+def run(path: Path, settings: Settings, split: str = "test", encoder=None, work_dir: Path | None = None,
+        unanswerable: list[Path] = ()) -> dict:
+    """Evaluate whatever is at ``path``; ``work_dir`` keeps the throw-away index for the next run.
+    ``unanswerable`` adds sets of questions nothing in the corpus answers (see
+    :func:`~qa.evaluation.loaders.load_unanswerable`)."""
     path = Path(path)
     if not path.exists():
         raise BadInput("bad_eval_file", f"{path}: no such file or folder")
+    extra = [q for other in unanswerable for q in load_unanswerable(other, split)]
     kind = detect(path)
-    if kind == "beir":
-        data = load_beir(path, split)
-        with _service(settings, work_dir, encoder) as service:
-            _index(service, data.documents)
-            figures = score_beir(service, data)
-        return {"dataset": path.name, "split": split, **figures}
-    if kind == "squad":
-        docs, questions = load_squad(path)
-        with _service(settings, work_dir, encoder) as service:
-            _index(service, docs)
-            figures = score_questions(service, questions)
-        return {"dataset": path.name, **figures}
-    questions = load_questions(path)
-    with _service(settings, work_dir, encoder) as service:
-        service.sync()
-        figures = score_questions(service, questions)
-    return {"dataset": path.name, **figures}
+    with throwaway_service(settings, work_dir, encoder) as service:
+        if kind == "beir":
+            data = load_beir(path, split)
+            index_documents(service, data.documents)
+            return {"dataset": path.name, "split": split, **score_beir(service, data)}
+        if kind == "folder":
+            folder = load_question_folder(path)
+            index_documents(service, folder.documents)
+            questions, extra = folder.questions, folder.unanswerable + extra
+        elif kind == "squad":
+            docs, questions = load_squad(path)
+            index_documents(service, docs)
+        else:
+            questions = load_questions(path)
+            service.sync()
+        return {"dataset": path.name, **score_questions(service, questions, extra)}
 
 
 @contextmanager
-def _service(settings: Settings, work_dir: Path | None, encoder):
+def throwaway_service(settings: Settings, work_dir: Path | None, encoder):
     from qa.service import QAService
 
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
@@ -66,7 +76,7 @@ def _service(settings: Settings, work_dir: Path | None, encoder):
             service.close()
 
 
-def _index(service, documents: list[Article]) -> None:
+def index_documents(service, documents: list[Article]) -> None:
     stored = {row["id"] for row in service.articles(0, 1 << 62)["articles"]}
     for stale in stored - {d.id for d in documents}:
         service.remove(stale, force=True)  # a work dir reused across datasets may hold corpus/ articles
@@ -129,12 +139,17 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def score_questions(service, questions: list[Question], k: int = 5) -> dict:
-    qrels, run_, answer_hits, lengths = {}, {}, 0, []
-    service.warm([q.text for q in questions])
+def score_questions(service, questions: list[Question], unanswerable: list[Question] = (), k: int = 5) -> dict:
+    """Hit rates and MRR of the passages, how often the answer sentence holds the answer, how often
+    an answer is given at all, and how well the confidence is calibrated (ECE over every result)."""
+    qrels, run_, lengths = {}, {}, []
+    answer_hits, sentence_hits, answered, correct = 0, 0, 0, 0
+    confidences, labels = [], []
+    service.warm([q.text for q in list(questions) + list(unanswerable)])
     started = time.perf_counter()
     for q in _progress(questions, "questions"):
-        results = service.ask(q.text, k)["results"]
+        reply = service.ask(q.text, k)
+        results = reply["results"]
         evidence = [normalize(e) for e in q.evidence]
         run_[q.id] = {_NEVER_RETRIEVED + "run": 0.0}
         qrels[q.id] = {_NEVER_RETRIEVED: 1}
@@ -142,23 +157,42 @@ def score_questions(service, questions: list[Question], k: int = 5) -> dict:
             key = f"{r['article']['id']}:{r['start']}"
             run_[q.id][key] = float(k - r["rank"] + 1)
             lengths.append(len(r["text"]))
-            if any(e in normalize(r["text"]) for e in evidence):
+            holds = any(e in normalize(r["text"]) for e in evidence)
+            if holds:
                 qrels[q.id][key] = 1
+            confidences.append(r["confidence"])
+            labels.append(holds)
+        gold = [normalize(g) for g in q.gold]
         if results and _answer_hit(results[0]["answer"], evidence):
             answer_hits += 1
+        if results and any(g in normalize(results[0]["answer"]) for g in gold):
+            sentence_hits += 1
+        if reply["answer"] is not None:
+            answered += 1
+            correct += any(g in normalize(reply["answer"]["text"]) for g in gold)
     elapsed = time.perf_counter() - started
+    abstained = sum(service.ask(q.text, k)["answer"] is None for q in unanswerable)
     scores = _ranx(qrels, run_, ["hit_rate@1", "hit_rate@3", "hit_rate@5", "mrr@5"])
-    return {
-        "questions": len(questions),
+    n = len(questions)
+    figures = {
+        "questions": n,
         "articles": service.stats()["articles"],
         "hit@1": round(float(scores["hit_rate@1"]), 4),
         "hit@3": round(float(scores["hit_rate@3"]), 4),
         "hit@5": round(float(scores["hit_rate@5"]), 4),
         "mrr@5": round(float(scores["mrr@5"]), 4),
-        "answer@1": round(answer_hits / len(questions), 4),
+        "answer@1": round(answer_hits / n, 4),
+        "answer_sentence@1": round(sentence_hits / n, 4),
+        "answered": round(answered / n, 4),
+        "answered_correct": round(correct / n, 4),
+        "ece": round(expected_calibration_error(np.array(confidences), np.array(labels)), 4),
         "avg_passage_chars": round(sum(lengths) / max(1, len(lengths)), 1),
-        "ms_per_question": round(1000 * elapsed / len(questions), 1),
+        "ms_per_question": round(1000 * elapsed / n, 1),
     }
+    if unanswerable:
+        figures["unanswerable"] = len(unanswerable)
+        figures["abstained"] = round(abstained / len(unanswerable), 4)
+    return figures
 
 
 def _answer_hit(answer: str, evidence: list[str]) -> bool:

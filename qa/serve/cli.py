@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "onnx needs pip install '.[onnx]')")
     common.add_argument("--ann", choices=ANN_KINDS,
                         help="vector search: exact (flat), approximate (ivf), or by corpus size (auto; env QA_ANN)")
+    common.add_argument("--min-confidence", type=float,
+                        help="give no answer below this confidence, 0-1 (env QA_MIN_CONFIDENCE; default: the "
+                             "measured value shipped with the confidence model)")
 
     parser = argparse.ArgumentParser(prog="run.py", description="Question answering over news articles.",
                                      epilog="From a clone, `python run.py bench` runs the benchmark program "
@@ -65,7 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     evaluate.add_argument("--work-dir", type=Path,
                           help="keep the throw-away index here and reuse it next time (default: a temp folder)")
+    evaluate.add_argument("--unanswerable", type=Path, metavar="PATH", action="append", default=[],
+                          help="questions nothing in the corpus answers (JSONL, another question set, or a BEIR "
+                               "folder's queries of --split), to measure how often no answer is given; repeatable")
     _ranking_options(evaluate)
+
+    calibrate = sub.add_parser("calibrate", parents=[common],
+                               help="fit the reader and the confidence model on labelled data (never the data "
+                                    "you report)")
+    calibrate.add_argument("plan", type=Path, nargs="?", default=Path("tests/data/calibration.json"),
+                           help="a JSON list of the datasets to fit on (default tests/data/calibration.json)")
+    calibrate.add_argument("--work-dir", type=Path, help="keep each dataset's index in a folder here, for reuse")
+    calibrate.add_argument("--out", type=Path, help="where to write the model (default: the one the product ships)")
 
     return parser
 
@@ -79,7 +93,8 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lexical-norm", choices=LEXICAL_NORMS,
                        help="scale BM25 by the question's idf sum (idf) or by the best score (max)")
     group.add_argument("--sentence-weight", type=float, help="weight of the best sentence in re-ranking")
-    group.add_argument("--answer-overlap", type=float, help="weight of shared words when picking the answer")
+    group.add_argument("--answer-weight", type=float,
+                       help="weight of the reader's best sentence probability in re-ranking")
     group.add_argument("--answer-type-weight", type=float,
                        help="bonus for sentences holding the kind of answer asked for (number, date, person)")
     group.add_argument("--no-dedupe", dest="dedupe", action="store_false", default=None)
@@ -91,9 +106,10 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
                        help="embed passages without their article title")
 
 
-RANKING_OPTIONS = ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight", "answer_overlap",
+RANKING_OPTIONS = ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight", "answer_weight",
                    "answer_type_weight", "dedupe", "feedback", "embed_title")
-SETTING_OPTIONS = ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads", "api_token")
+SETTING_OPTIONS = ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads", "api_token",
+                   "min_confidence")
 
 
 def _settings(args, base_dir: Path | None) -> Settings:
@@ -271,12 +287,21 @@ def cmd_index(args, settings: Settings) -> int:
 def cmd_eval(args, settings: Settings) -> int:
     from qa import evaluation
 
-    figures = evaluation.run(args.path, settings, split=args.split, work_dir=args.work_dir)
+    figures = evaluation.run(args.path, settings, split=args.split, work_dir=args.work_dir,
+                             unanswerable=args.unanswerable)
     print(evaluation.format_table(figures))
     if args.json:
         print(json.dumps(figures))
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
+def cmd_calibrate(args, settings: Settings) -> int:
+    from qa.evaluation import calibration
+
+    report = calibration.run(args.plan, settings, work_dir=args.work_dir, out=args.out)
+    print(calibration.format_report(report))
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "calibrate": cmd_calibrate, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
             "eval": cmd_eval}

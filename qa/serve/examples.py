@@ -14,15 +14,17 @@ _COMMON_CAPITALS = {"the", "this", "that", "these", "those", "but", "and", "howe
                     "november", "december", "news", "analysis", "privacy", "policy"}
 
 
-def examples(service: QAService, n: int = 3, articles: int = 5) -> list[str]:
-    """Questions about the names the first ``articles`` articles mention most."""
-    texts = []
-    for row in service.articles(0, articles)["articles"]:
+def examples(service: QAService, n: int = 3) -> list[str]:
+    """A question each about the name the ``n`` most recently added articles mention most (the
+    most frequent names of the newest article when there are fewer)."""
+    total = service.articles(0, 1)["total"]
+    names: list[str] = []
+    for row in reversed(service.articles(max(0, total - n), n)["articles"]):
         try:
-            texts.append(service.article(row["id"])["text"])
+            found = topics(service.article(row["id"])["text"])
         except NotFound:  # removed since it was listed
             continue
-    names = topics(" ".join(texts))
+        names += [name for name in found if name not in names][:1 if total >= n else n]
     return [f"What is said about {name}?" for name in names[:n]]
 
 

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from qa import errors
 from qa.serve.examples import examples
 from qa.serve.guard import check_write
+from qa.serve.presenting import grouped, in_words, reader_link, reader_blocks
 from qa.serve.requests import article_from, int_arg, json_body
 from qa.service import QAService
 
@@ -63,31 +64,31 @@ def create_app(service: QAService) -> Flask:
 
     # --- pages ---------------------------------------------------------------------
 
+    app.jinja_env.globals["in_words"] = in_words
+
     @app.get("/")
     def home():
         question = request.args.get("q", "")
-        answer, error = None, None
-        if question.strip():
-            try:
-                answer = service.ask(question, request.args.get("k", 5))
-            except errors.BadInput as exc:
-                error = exc.message
-        return _page(question=question, answer=answer, error=error)
+        return _page(question=question, **_answered(question))
+
+    @app.get("/results")
+    def results():
+        """The answer and results of one question as an HTML fragment (the page's script shows it)."""
+        return render_template("_results.html", **_answered(request.args.get("q", ""), required=True))
 
     @app.get("/articles/<article_id>")
     def article_page(article_id: str):
-        """An article in full, with the passage ``start``..``end`` (from a result) marked."""
+        """An article's body, with the passage ``start``..``end`` and its answer sentence (from a
+        result) marked."""
         try:
             article = service.article(article_id)
         except errors.QAError as exc:  # a page, not JSON, for a browser that followed a stale link
             return _page(error=exc.message, status=status_of(exc))
-        text = article["text"]
-        start = request.args.get("start", type=int)
-        end = request.args.get("end", type=int)
-        if start is None or end is None or not 0 <= start < end <= len(text):
-            start = end = len(text)
-        return render_template("article.html", article=article, before=text[:start],
-                               marked=text[start:end], after=text[end:])
+        passage = _span(request, "start", "end", len(article["text"]))
+        answer = _span(request, "answer_start", "answer_end", len(article["text"])) if passage else None
+        byline = " · ".join(x for x in (article["author"], article["date"], article["source"]) if x)
+        return render_template("article.html", article=article, byline=byline,
+                               blocks=reader_blocks(article, passage, answer))
 
     @app.post("/")
     def add_from_form():
@@ -95,8 +96,9 @@ def create_app(service: QAService) -> Flask:
         try:
             check_write(request, service.settings, form_token=request.form.get("token"))
             result = service.add(article_from(request))
-            message = (f"“{result.id}” was already indexed; nothing changed." if result.status == "unchanged"
-                       else f"Article “{result.id}” {result.status}: {result.passages} passages, searchable now.")
+            message = {"unchanged": f"“{result.title}” is already in the collection; nothing changed.",
+                       "replaced": f"Updated “{result.title}”. Questions now find the new text.",
+                       }.get(result.status, f"Added “{result.title}”. You can ask about it now.")
             return _page(added=message, status=201 if result.status == "added" else 200)
         except errors.QAError as exc:
             return _page(add_error=exc.message, form=request.form, status=status_of(exc))
@@ -137,6 +139,19 @@ def create_app(service: QAService) -> Flask:
         check_write(request, service.settings)
         return jsonify({"id": article_id, "status": "removed", "passages": service.remove(article_id)})
 
+    def _answered(question: str, required: bool = False) -> dict:
+        """The template context for a question's answer: the reply and its groups, or the error."""
+        if not question.strip() and not required:
+            return {}
+        try:
+            reply = service.ask(question, request.args.get("k", 5))
+        except errors.BadInput as exc:
+            return {"error": exc.message}
+        answer = reply["answer"]
+        return {"reply": reply, "groups": grouped(reply["results"]),
+                "answer_link": reader_link(answer["article"]["id"], *_passage_of(reply, answer),
+                                           (answer["start"], answer["end"])) if answer else None}
+
     def _page(status: int = 200, **context):
         context.setdefault("question", "")
         html = render_template("index.html", stats=service.stats(), articles=service.articles(0, MAX_PAGE),
@@ -145,6 +160,18 @@ def create_app(service: QAService) -> Flask:
         return html, status
 
     return app
+
+
+def _passage_of(reply: dict, answer: dict) -> tuple[int, int]:
+    """The passage the answer sentence was taken from."""
+    result = reply["results"][answer["rank"] - 1]
+    return result["start"], result["end"]
+
+
+def _span(request, start_name: str, end_name: str, length: int) -> tuple[int, int] | None:
+    """A ``start``..``end`` range of the article text from the query, if one is given and valid."""
+    start, end = request.args.get(start_name, type=int), request.args.get(end_name, type=int)
+    return (start, end) if start is not None and end is not None and 0 <= start < end <= length else None
 
 
 def _error(status: int, code: str, message: str):

@@ -7,6 +7,7 @@ exercises the same code. Data flows one way: article -> passages -> vectors + le
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from typing import Iterable, Iterator
@@ -23,7 +24,7 @@ from qa.service.corpus import CorpusFolder, SyncReport
 from qa.service.inputs import check_k, check_question
 from qa.service.writer import Item, WriteResult, Writer
 
-ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text")
+ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start")
 
 
 class QAService:
@@ -44,13 +45,25 @@ class QAService:
     # --- ask ------------------------------------------------------------------------
 
     def ask(self, question: object, k: object = 5) -> dict:
-        """Ranked passages for a question, each with its answering sentence."""
+        """Ranked passages for a question, each with its answering sentence and confidence, and the
+        answer: the most confident answer sentence, or None when no result is confident enough."""
         question = check_question(question, self.settings.max_question_chars)
         k = check_k(k, self.settings.max_k)
         started = time.perf_counter()
-        results = [_result(rank, hit) for rank, hit in enumerate(self.search(question, k), 1)]
+        hits = self.search(question, k)
+        results = [_result(rank, hit) for rank, hit in enumerate(hits, 1)]
         return {"question": question, "took_ms": round((time.perf_counter() - started) * 1000, 1),
-                "results": results}
+                "answer": self._answer(results), "results": results}
+
+    def _answer(self, results: list[dict]) -> dict | None:
+        threshold = self.settings.min_confidence
+        if threshold is None:
+            threshold = self.searcher.models.min_confidence
+        best = max(results, key=lambda r: r["confidence"], default=None)
+        if best is None or best["confidence"] < threshold:
+            return None
+        return {"text": best["answer"], "confidence": best["confidence"], "article": best["article"],
+                "start": best["answer_start"], "end": best["answer_end"], "rank": best["rank"]}
 
     def search(self, question: str, k: int) -> list[Hit]:
         """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds)."""
@@ -73,7 +86,7 @@ class QAService:
             if not article.id:
                 same = store.article_by_hash(article.content_hash)
                 if same is not None:
-                    return WriteResult(same, "unchanged", self.writer.passage_count(same))
+                    return WriteResult(same, "unchanged", self.writer.passage_count(same), article.title)
                 taken = lambda candidate: store.article_hash(candidate) is not None  # noqa: E731
                 article = replace(article, id=free_id(slugify(article.title), taken))
             result = self.writer.write([Item(article)])[0]
@@ -139,7 +152,7 @@ class QAService:
         row = self.engine.store.article(article_id)
         if row is None:
             raise NotFound("article_not_found", f"no article with id {article_id!r}")
-        return {key: row[key] for key in ARTICLE_FIELDS}
+        return {**{key: row[key] for key in ARTICLE_FIELDS}, "headings": json.loads(row["headings"])}
 
     def articles(self, offset: int = 0, limit: int = 20) -> dict:
         total, _ = self.engine.store.counts()
@@ -164,6 +177,7 @@ def _result(rank: int, hit: Hit) -> dict:
     """One ranked passage as the API returns it; offsets are into the article text."""
     p = hit.passage
     a, b = hit.answer
-    return {"rank": rank, "score": round(hit.score, 4), "text": p.text, "answer": p.text[a:b],
+    return {"rank": rank, "score": round(hit.score, 4), "confidence": round(hit.confidence, 3),
+            "text": p.text, "answer": p.text[a:b],
             "answer_start": p.start + a, "answer_end": p.start + b, "start": p.start, "end": p.end,
             "article": p.article}

@@ -21,9 +21,10 @@ class WriteResult:
     id: str
     status: str  # added | replaced | unchanged | empty (no sentences) | conflict (a corpus/ file's id)
     passages: int
+    title: str = ""
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "status": self.status, "passages": self.passages}
+        return {"id": self.id, "status": self.status, "passages": self.passages, "title": self.title}
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,16 @@ class Writer:
             if old_hash == article.content_hash and not force:
                 if item.file is not None:
                     store.set_file(article.id, item.file)
-                results[n] = WriteResult(article.id, "unchanged", self.passage_count(article.id))
+                results[n] = WriteResult(article.id, "unchanged", self.passage_count(article.id), article.title)
                 continue
             if old_hash and item.file is None and self.file_of(article.id) is not None:
                 # Other text under the id of a file in corpus/: the next sync would undo it (or keep
                 # both), so it is not stored; the caller reports it.
-                results[n] = WriteResult(article.id, "conflict", 0)
+                results[n] = WriteResult(article.id, "conflict", 0, article.title)
                 continue
             passages = self.model_input.passages(article)
             if not passages:  # nothing to store; the caller reports it
-                results[n] = WriteResult(article.id, "empty", 0)
+                results[n] = WriteResult(article.id, "empty", 0, article.title)
                 continue
             pending.append((n, item, passages, "replaced" if old_hash else "added"))
         if not pending:
@@ -98,7 +99,7 @@ class Writer:
             records.append(ArticleRecord(item.article, [
                 PassageRecord(p.start, p.end, p.sentences, vectors[at + i], sentence_vectors[at + i])
                 for i, p in enumerate(passages)], "corpus" if item.file else "api", item.file))
-            results[n] = WriteResult(item.article.id, status, len(passages))
+            results[n] = WriteResult(item.article.id, status, len(passages), item.article.title)
             at += len(passages)
         self.engine.put(records)
         return [results[n] for n in range(len(items))]

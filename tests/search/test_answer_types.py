@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.search.answer_types import has_answer, question_type
+from qa.search.answer_types import about_the_article, article_field, has_answer, question_type
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -15,7 +15,10 @@ from qa.search.answer_types import has_answer, question_type
     ("Who wrote the piece?", "person"),
     ("Whose leadership is at stake?", "person"),
     ("Which minister resigned?", "person"),
-    ("Why is the reaction unusual?", None),
+    ("Why is the reaction unusual?", "reason"),
+    ("Where did William land?", "place"),
+    ("Which country is building the reactors?", "place"),
+    ("Which Norwegian king claimed the throne?", "person"),
     ("What did Turkey buy?", None),
 ])
 def test_question_type(question, kind):
@@ -35,7 +38,26 @@ def test_question_type(question, kind):
     ("person", "The leaders met in secret.", False),
     ("person", "Analyzing Turkish-Russian Partnership", False),  # nationalities, not a name
     ("person", "The talks were led by Jean-Pierre Raffarin.", True),
+    ("person", "It appears in an account by the merchant Ibrahim ibn Yaqub.", True),
+    ("person", "The bridge was designed by the architect Apollodorus of Damascus.", True),
+    ("place", "The water re-emerges at the Aach spring.", True),
+    ("place", "The water re-emerges much later.", False),
+    ("reason", "The kid died within minutes because of a lung defect.", True),
+    ("time", "The schools of law flourished in the eleventh century.", True),
     (None, "Anything at all, 1990.", False),
 ])
 def test_has_answer(kind, sentence, expected):
     assert has_answer(kind, sentence) is expected
+
+
+@pytest.mark.parametrize("question,field", [
+    ("Who wrote the piece?", "Author"),
+    ("In which magazine was this analysis published?", "Source"),
+    ("What is the headline of the article?", "Headline"),
+    ("When was the story published?", "Date"),
+    ("How does the author sum up the relationship?", None),  # about what it says, not about the article
+    ("Who voted against the rate rise?", None),
+])
+def test_questions_about_the_article_itself(question, field):
+    assert article_field(question) == field
+    assert about_the_article(question) == (field is not None)

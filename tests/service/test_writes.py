@@ -20,7 +20,8 @@ def test_the_same_id_twice_in_one_add_leaves_the_indexes_in_step(make_service, t
 def test_an_article_without_an_id_gets_one_from_its_title_and_is_a_no_op_when_stored(make_service, test_encoder):
     service = make_service(corpus_files=(), encoder=test_encoder)
     story = Article(id="", title="Bridge Reopens", text="The bridge reopened on Friday. Traffic is back.")
-    assert service.add(story).as_dict() == {"id": "bridge-reopens", "status": "added", "passages": 1}
+    assert service.add(story).as_dict() == {"id": "bridge-reopens", "status": "added", "passages": 1,
+                                            "title": "Bridge Reopens"}
     assert service.add(story).status == "unchanged"
     other = Article(id="", title="Bridge Reopens", text="Another bridge, another town. It opened in May.")
     assert service.add(other).id == "bridge-reopens-2"

@@ -1,6 +1,7 @@
 // Progressive enhancement for the page: questions and uploads without a page reload.
-// Without JavaScript the same forms work as plain GET/POST forms. Every piece of
-// text from the server is set with textContent, never parsed as HTML.
+// Without JavaScript the same forms work as plain GET/POST forms. The answer is the same HTML the
+// server renders for the page (escaped by its templates); every other text from the server is set
+// with textContent, never parsed as HTML.
 "use strict";
 
 (function () {
@@ -15,77 +16,35 @@
     return node;
   }
 
-  function articleLink(result) {
-    const params = new URLSearchParams({ start: result.start, end: result.end });
-    return "/articles/" + encodeURIComponent(result.article.id) + "?" + params + "#passage";
-  }
-
-  function renderResult(result, topScore) {
-    const a = result.answer_start - result.start;
-    const b = result.answer_end - result.start;
-    const text = result.text;
-    const meta = [result.article.author, result.article.date, result.article.source].filter(Boolean).join(" · ");
-    const width = topScore > 0 ? Math.round((100 * result.score) / topScore) : 0;
-    const bar = el("span", { className: "bar" });
-    bar.style.width = width + "%";
-    return el("li", { className: "result" }, [
-      el("h3", {}, [el("a", { href: articleLink(result), textContent: result.article.title })]),
-      el("p", { className: "meta", textContent: meta }),
-      el("p", { className: "passage" }, [
-        text.slice(0, a),
-        el("mark", { textContent: text.slice(a, b) }),
-        text.slice(b),
-      ]),
-      el("div", { className: "score" }, [el("span", { className: "track", ariaHidden: "true" }, [bar]), el("span", { className: "muted", textContent: "score " + result.score.toFixed(3) })]),
-      el("a", { className: "context", href: articleLink(result), textContent: "Read in context" }),
-    ]);
-  }
-
   function showStatus(target, message, kind) {
     target.replaceChildren(message ? el("p", { className: kind || "muted", textContent: message }) : "");
   }
 
-  async function readError(response) {
-    try {
-      const body = await response.json();
-      return body.error ? body.error.message : "request failed (" + response.status + ")";
-    } catch (err) {
-      return "request failed (" + response.status + ")";
-    }
-  }
-
   async function ask(question, push) {
     const status = $("#ask-status");
-    const list = $("#results");
+    const region = $("#answer-region");
     if (!question.trim()) {
       showStatus(status, "Type a question first.", "error");
       return;
     }
-    showStatus(status, "Searching…");
-    list.setAttribute("aria-busy", "true");
+    showStatus(status, "Searching the articles…");
+    region.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch("/api/ask?" + new URLSearchParams({ q: question, k: 5 }));
+      const response = await fetch("/results?" + new URLSearchParams({ q: question }));
       if (!response.ok) {
-        showStatus(status, await readError(response), "error");
-        list.replaceChildren();
+        showStatus(status, "Something went wrong on the server (" + response.status + "). Please try again.", "error");
         return;
       }
-      const body = await response.json();
-      const top = body.results.length ? body.results[0].score : 1;
-      list.replaceChildren(...body.results.map((r) => renderResult(r, top)));
-      if (!body.results.length) {
-        list.append(el("li", { className: "empty", textContent: "No passage matches that question." }));
-      }
-      const count = body.results.length;
-      showStatus(status, count + " passage" + (count === 1 ? "" : "s") + " in " + body.took_ms + " ms");
+      region.innerHTML = await response.text(); // rendered and escaped by the server's template
+      showStatus(status, "");
       document.title = question + " · Ask the articles";
       if (push) {
         history.pushState({ q: question }, "", "/?" + new URLSearchParams({ q: question }));
       }
     } catch (err) {
-      showStatus(status, "The server could not be reached.", "error");
+      showStatus(status, "The server could not be reached. Check that it is running and try again.", "error");
     } finally {
-      list.removeAttribute("aria-busy");
+      region.removeAttribute("aria-busy");
     }
   }
 
@@ -94,16 +53,25 @@
       fetch("/api/health").then((r) => r.json()),
       fetch("/api/articles?limit=100").then((r) => r.json()),
     ]);
-    $("#stats").textContent = health.articles + " article" + (health.articles === 1 ? "" : "s") + ", " +
-      health.passages + " passages indexed";
+    $("#stats").textContent = health.articles + " article" + (health.articles === 1 ? "" : "s") + " to search";
     $("#article-list").replaceChildren(...listing.articles.map((art) => {
-      const details = [art.author, art.date].filter(Boolean).concat([art.passages + " passages"]).join(" · ");
+      const details = [art.author, art.date].filter(Boolean).join(" · ");
       return el("li", {}, [
         el("a", { href: "/articles/" + encodeURIComponent(art.id), textContent: art.title }),
         " ",
         el("span", { className: "muted", textContent: details }),
       ]);
     }));
+  }
+
+  function addedMessage(body) {
+    if (body.status === "unchanged") {
+      return "“" + body.title + "” is already in the collection; nothing changed.";
+    }
+    if (body.status === "replaced") {
+      return "Updated “" + body.title + "”. Questions now find the new text.";
+    }
+    return "Added “" + body.title + "”. You can ask about it now.";
   }
 
   function addArticle(form) {
@@ -133,7 +101,7 @@
         progress.value = Math.round((100 * event.loaded) / event.total);
         if (event.loaded === event.total) {
           progress.removeAttribute("value");
-          showStatus(status, "Indexing…");
+          showStatus(status, "Reading the article…");
         }
       }
     });
@@ -146,19 +114,17 @@
         body = {};
       }
       if (xhr.status >= 400) {
-        showStatus(status, body.error ? body.error.message : "request failed (" + xhr.status + ")", "error");
+        const message = body.error ? body.error.message : "something went wrong on the server (" + xhr.status + ")";
+        showStatus(status, message.charAt(0).toUpperCase() + message.slice(1) + ".", "error");
         return;
       }
-      const message = body.status === "unchanged"
-        ? "“" + body.id + "” was already indexed; nothing changed."
-        : "Article “" + body.id + "” " + body.status + ": " + body.passages + " passages, searchable now.";
-      showStatus(status, message, "success");
+      showStatus(status, addedMessage(body), "success");
       form.reset();
       await refreshCorpus();
     });
     xhr.addEventListener("error", () => {
       progress.hidden = true;
-      showStatus(status, "The server could not be reached.", "error");
+      showStatus(status, "The server could not be reached. Check that it is running and try again.", "error");
     });
     xhr.send(data);
   }

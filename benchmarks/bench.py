@@ -123,7 +123,8 @@ def build_base(work: Path, scifact: Path, embedder, report: dict) -> Path:
     """All of SciFact indexed through the product's own path; the first 2,000 articles are timed."""
     base = work / "scifact"
     if (base / "complete").exists():
-        report["indexing"] = json.loads((base / "indexing.json").read_text())
+        if (base / "indexing.json").exists():  # measured when the corpus was built
+            report["indexing"] = json.loads((base / "indexing.json").read_text())
         return base
     shutil.rmtree(base, ignore_errors=True)
     docs = _documents(scifact)
@@ -335,18 +336,30 @@ def _start_server(index_dir: Path) -> tuple[subprocess.Popen, str, float, dict]:
     raise RuntimeError("the server did not answer /api/health within 300 s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen) -> float:
+    """SIGTERM, and the seconds until the server has exited."""
+    started = time.perf_counter()
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
+    return time.perf_counter() - started
 
 
-def measure_http(index_dir: Path, questions: list[str], seconds: int) -> dict:
+def measure_http(index_dir: Path, questions: list[str], seconds: int, embedder) -> dict:
+    """The model's own ceiling (questions/s of encode in batches of 8, and one question's encode),
+    then the server's answers/s under 1, 8 and 32 clients, in one run on the same machine."""
     wrk = shutil.which("wrk")
     if not wrk:
         raise BadInput("no_wrk", "the HTTP benchmark needs wrk: apt-get install wrk (make bench does)")
+    model = embedder.model
+    sample = questions[:WARMUP + 200]
+    single = embedder.run(lambda: [_timed(lambda: model.encode([q])) for q in sample])[WARMUP:]
+    groups = [sample[i:i + 8] for i in range(0, len(sample) - 7, 8)]
+    batched = embedder.run(lambda: [_timed(lambda: model.encode(g)) for g in groups])[2:]
+    ceiling = {"batch8_questions_per_s": round(8 / statistics.median(batched), 1),
+               "single_encode_p50_ms": _ms(statistics.median(single))}
     with tempfile.TemporaryDirectory() as tmp:
         script, qfile = Path(tmp) / "ask.lua", Path(tmp) / "questions.txt"
         script.write_text(_WRK_SCRIPT)
@@ -365,22 +378,26 @@ def measure_http(index_dir: Path, questions: list[str], seconds: int) -> dict:
                 row = json.loads(line[4:])
                 row["throughput_rps"] = round(row["requests"] / row["duration_s"], 1)
                 results[str(clients)] = row
-            single = results["1"]["throughput_rps"]
+            one = results["1"]["throughput_rps"]
             for row in results.values():
-                row["speedup"] = round(row["throughput_rps"] / single, 2)
+                row["speedup"] = round(row["throughput_rps"] / one, 2)
+                row["of_ceiling"] = round(row["throughput_rps"] / ceiling["batch8_questions_per_s"], 2)
+            results["1"]["p50_of_single_encode"] = round(results["1"]["p50_ms"] / ceiling["single_encode_p50_ms"], 2)
         finally:
             _stop(process)
-    return results
+    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "ceiling": ceiling, "clients": results}
 
 
 def measure_startup(index_dir: Path, runs: int = 3) -> dict:
-    times, health = [], {}
+    """Seconds from launch to a healthy /api/health, and from SIGTERM to exit."""
+    times, stops, health = [], [], {}
     for _ in range(runs):
         process, _, elapsed, health = _start_server(index_dir)
-        _stop(process)
+        stops.append(_stop(process))
         times.append(elapsed)
-    return {"passages": health["passages"], "startup_s_median": round(statistics.median(times), 2),
-            "startup_s_runs": [round(t, 2) for t in times]}
+    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "passages": health["passages"],
+            "startup_s_median": round(statistics.median(times), 2), "startup_s_runs": [round(t, 2) for t in times],
+            "stop_s_median": round(statistics.median(stops), 2)}
 
 
 # --- the vector index at 1M -------------------------------------------------------------
@@ -444,38 +461,45 @@ def _bytes_per_vector(index, n: int) -> int:
 
 # --- the whole run ----------------------------------------------------------------------
 
-def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15, with_ann: bool = True) -> dict:
+STEPS = ("sizes", "http", "startup", "ann")
+
+
+def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15,
+        steps: tuple[str, ...] = STEPS) -> dict:
+    """Measure ``steps`` and write them to ``out``; figures of other steps are kept from the last run
+    that measured them (each says when)."""
     from qa.embeddings import Embedder
 
     if not (scifact / "corpus.jsonl").exists():
         raise BadInput("no_scifact", f"{scifact}: no BEIR SciFact folder (corpus.jsonl) here")
     work.mkdir(parents=True, exist_ok=True)
-    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                "processor": platform.processor() or platform.machine()}}
+    report = json.loads(out.read_text()) if out.exists() else {}
+    report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "processor": platform.processor() or platform.machine()}
     embedder = Embedder()
     questions = _questions(scifact)
     forget_stale(work, embedder)
     base = build_base(work, scifact, embedder, report)
-    indexes = {100: build_small(work, base, seed, embedder),
-               10_000: clone(base, work / "size-10000", 10_000, embedder),
-               100_000: clone(base, work / "size-100000", 100_000, embedder)}
-    qfile = work / "questions.json"
-    qfile.write_text(json.dumps(questions[:320]))
-    report["sizes"] = [_in_subprocess("size", str(indexes[size]), str(qfile)) for size in SIZES]
-    small, large = report["sizes"][0], report["sizes"][-1]
-    vector_bytes = 4 * embedder.dim
-    report["memory"] = {"bytes_per_passage_beyond_vectors": round(
-        (large["peak_rss_mb"] - small["peak_rss_mb"]) * 2**20 / (large["passages"] - small["passages"])
-        - vector_bytes), "vector_bytes": vector_bytes}
-    report["http"] = measure_http(indexes[10_000], questions, http_seconds)
-    report["startup"] = measure_startup(indexes[100_000])
-    earlier = json.loads(out.read_text()) if out.exists() else {}
-    if with_ann:
+    if "sizes" in steps:
+        indexes = {100: build_small(work, base, seed, embedder),
+                   10_000: clone(base, work / "size-10000", 10_000, embedder),
+                   100_000: clone(base, work / "size-100000", 100_000, embedder)}
+        qfile = work / "questions.json"
+        qfile.write_text(json.dumps(questions[:320]))
+        report["sizes"] = [{"measured_at": time.strftime("%Y-%m-%d %H:%M"),
+                            **_in_subprocess("size", str(indexes[size]), str(qfile))} for size in SIZES]
+        small, large = report["sizes"][0], report["sizes"][-1]
+        vector_bytes = 4 * embedder.dim
+        report["memory"] = {"bytes_per_passage_beyond_vectors": round(
+            (large["peak_rss_mb"] - small["peak_rss_mb"]) * 2**20 / (large["passages"] - small["passages"])
+            - vector_bytes), "vector_bytes": vector_bytes}
+    if "http" in steps:
+        report["http"] = measure_http(clone(base, work / "size-10000", 10_000, embedder), questions, http_seconds,
+                                      embedder)
+    if "startup" in steps:
+        report["startup"] = measure_startup(clone(base, work / "size-100000", 100_000, embedder))
+    if "ann" in steps:
         report["ann"] = {"measured_at": time.strftime("%Y-%m-%d %H:%M"), **measure_ann(base, questions, embedder)}
-    elif "ann" in earlier:
-        report["ann"] = earlier["ann"]  # kept from the last run that measured it
-    if "encoders" in earlier:
-        report["encoders"] = earlier["encoders"]  # measured by bench --encoders
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -520,35 +544,48 @@ def format_encoders(encoders: dict) -> str:
     return "\n".join(lines)
 
 
+def _when(section: dict) -> str:
+    return f" (measured {section['measured_at']})" if "measured_at" in section else ""
+
+
 def format_report(report: dict) -> str:
-    lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}", ""]
-    lines.append("in-process answers (encode + dense + BM25 + fusion + answer sentence), k=5")
-    lines.append(f"{'passages':>9} {'index':>5} {'floor p50':>10} {'p50':>8} {'p95':>8} {'p50/floor':>9} {'peak RSS':>9}"
-                 f" {'reader+confidence':>18}")
-    for row in report["sizes"]:
-        lines.append(f"{row['passages']:>9} {row['index']:>5} {row['floor_p50_ms']:>8.2f}ms {row['answer_p50_ms']:>6.2f}ms"
-                     f" {row['answer_p95_ms']:>6.2f}ms {row['ratio_p50']:>8.2f}x {row['peak_rss_mb']:>7.0f}MB"
-                     f" {row.get('reader_and_confidence_p50_ms', float('nan')):>16.2f}ms")
-    mem = report["memory"]
-    lines.append(f"memory beyond the {mem['vector_bytes']}-byte vectors: {mem['bytes_per_passage_beyond_vectors']}"
-                 " bytes per passage")
-    lines += ["", f"HTTP (waitress, {report['sizes'][1]['passages']} passages, wrk on loopback, every question different)"]
-    lines.append(f"{'clients':>7} {'req/s':>8} {'p50':>8} {'p95':>8} {'speedup':>8} {'errors':>6}")
-    for clients, row in report["http"].items():
-        lines.append(f"{clients:>7} {row['throughput_rps']:>8.1f} {row['p50_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms"
-                     f" {row['speedup']:>7.2f}x {row['errors'] + row['non_2xx']:>6}")
+    lines = [f"machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}"]
+    if "sizes" in report:
+        lines += ["", "in-process answers (encode + dense + BM25 + fusion + reader + confidence), k=5"
+                  + _when(report["sizes"][0])]
+        lines.append(f"{'passages':>9} {'index':>5} {'floor p50':>10} {'p50':>8} {'p95':>8} {'p50/floor':>9} "
+                     f"{'peak RSS':>9} {'reader+confidence':>18}")
+        for row in report["sizes"]:
+            lines.append(f"{row['passages']:>9} {row['index']:>5} {row['floor_p50_ms']:>8.2f}ms "
+                         f"{row['answer_p50_ms']:>6.2f}ms {row['answer_p95_ms']:>6.2f}ms {row['ratio_p50']:>8.2f}x "
+                         f"{row['peak_rss_mb']:>7.0f}MB {row.get('reader_and_confidence_p50_ms', float('nan')):>16.2f}ms")
+        mem = report["memory"]
+        lines.append(f"memory beyond the {mem['vector_bytes']}-byte vectors: {mem['bytes_per_passage_beyond_vectors']}"
+                     " bytes per passage")
+    if "clients" in report.get("http", {}):
+        http, ceiling = report["http"], report["http"]["ceiling"]
+        lines += ["", "HTTP (waitress, 10,000 passages, wrk on loopback, every question different)" + _when(http),
+                  f"the model alone: {ceiling['batch8_questions_per_s']} questions/s in batches of 8; one question "
+                  f"{ceiling['single_encode_p50_ms']} ms"]
+        lines.append(f"{'clients':>7} {'req/s':>8} {'p50':>8} {'p95':>8} {'speedup':>8} {'of ceiling':>10} {'errors':>6}")
+        for clients, row in http["clients"].items():
+            lines.append(f"{clients:>7} {row['throughput_rps']:>8.1f} {row['p50_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms"
+                         f" {row['speedup']:>7.2f}x {row['of_ceiling']:>9.2f}x {row['errors'] + row['non_2xx']:>6}")
+        lines.append(f"one client's p50 is {http['clients']['1']['p50_of_single_encode']}x one bare encode")
     if "indexing" in report:
         ix = report["indexing"]
         lines += ["", f"indexing {ix['articles']} articles ({ix['passages']} passages): {ix['passages_per_s']} passages/s"
                       f" vs bare encode {ix['bare_encode_per_s']}/s = {ix['ratio']}x (measured {ix['measured_at']},"
                       " when the cached corpus was built)"]
-    st = report["startup"]
-    lines += ["", f"start-up to /api/health with {st['passages']} passages: {st['startup_s_median']} s (median of "
-                  f"{len(st['startup_s_runs'])})"]
+    if "startup" in report:
+        st = report["startup"]
+        lines += ["", f"start-up to /api/health with {st['passages']} passages: {st['startup_s_median']} s (median of "
+                      f"{len(st['startup_s_runs'])}){_when(st)}"]
+        if "stop_s_median" in st:
+            lines.append(f"SIGTERM to exit: {st['stop_s_median']} s (median)")
     if "ann" in report:
         ann = report["ann"]
-        when = f" (measured {ann['measured_at']})" if "measured_at" in ann else ""
-        lines += ["", f"vector index, {ann['vectors']:,} vectors, {ann['queries']} real questions, k=10{when}"]
+        lines += ["", f"vector index, {ann['vectors']:,} vectors, {ann['queries']} real questions, k=10{_when(ann)}"]
         lines.append(f"{'index':<28} {'build':>7} {'p50':>8} {'recall@10':>9} {'bytes/vec':>9}")
         for row in ann["rows"]:
             lines.append(f"{row['index']:<28} {row['build_s']:>6.1f}s {row['search_p50_ms']:>6.2f}ms"
@@ -570,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-seconds", type=int, default=15, help="duration of each HTTP load step")
     parser.add_argument("--no-ann", dest="ann_bench", action="store_false",
                         help="skip the 1,000,000-vector index comparison")
+    parser.add_argument("--steps", default=",".join(STEPS),
+                        help=f"the steps to measure, of {','.join(STEPS)} (the others keep their last figures)")
     parser.add_argument("--encoders", action="store_true",
                         help="only time the model under each installed backend (torch, onnx, onnx-int8)")
     args = parser.parse_args(argv)
@@ -577,8 +616,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.encoders:
             print(format_encoders(measure_encoders(args.scifact, args.out)["encoders"]))
         else:
-            print(format_report(run(args.scifact, args.seed, args.work_dir, args.out, args.http_seconds,
-                                    args.ann_bench)))
+            steps = tuple(step for step in args.steps.split(",") if step and (args.ann_bench or step != "ann"))
+            unknown = set(steps) - set(STEPS)
+            if unknown:
+                raise BadInput("bad_steps", f"unknown steps {', '.join(sorted(unknown))}; choose from {', '.join(STEPS)}")
+            print(format_report(run(args.scifact, args.seed, args.work_dir, args.out, args.http_seconds, steps)))
     except QAError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

@@ -19,6 +19,8 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ANN_KINDS = ("auto", "flat", "ivf")
 BACKENDS = ("torch", "onnx", "onnx-int8")
 ENGINES = ("local",)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 FUSIONS = ("convex", "rrf", "dense", "lexical")
 LEXICAL_NORMS = ("idf", "max")
 
@@ -108,6 +110,8 @@ class Settings:
     threads: int = 8
     api_token: str | None = None
     max_upload_bytes: int = 5 * 1024 * 1024
+    log_level: str = "INFO"
+    log_format: str = "text"      # text, or json: one JSON object per line
     max_question_chars: int = 1000
     max_k: int = 50
     min_confidence: float | None = None  # no answer below it; None: the value measured with the confidence model
@@ -148,6 +152,8 @@ class Settings:
             api_token=env("QA_API_TOKEN") or None,
             max_upload_bytes=_env_number("QA_MAX_UPLOAD_BYTES", int, 5 * 1024 * 1024),
             min_confidence=_env_number("QA_MIN_CONFIDENCE", float),
+            log_level=_env_choice("QA_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
+            log_format=_env_choice("QA_LOG_FORMAT", LOG_FORMATS, "text"),
             vector_index=VectorIndexConfig(kind=_env_choice("QA_ANN", ANN_KINDS, "auto")),
         )
 
@@ -182,8 +188,9 @@ def _env_number(name: str, kind: type, default=None):
         raise BadInput("invalid_setting", f"{name} must be {what}, got {raw!r}") from None
 
 
-def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+def _env_choice(name: str, choices: tuple[str, ...], default: str, upper: bool = False) -> str:
     raw = os.environ.get(name) or default
+    raw = raw.upper() if upper else raw
     if raw not in choices:
         raise BadInput("invalid_setting", f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     return raw

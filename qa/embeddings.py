@@ -16,6 +16,7 @@ import itertools
 import os
 import queue
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future
 from functools import lru_cache, partial
@@ -45,6 +46,10 @@ class Encoder(Protocol):
     spec: str
     dim: int
     max_tokens: int
+
+    def _observe(self, kind: str, size: int, queued: float) -> None:
+        if self.observer is not None:
+            self.observer(kind, size, time.perf_counter() - queued)
 
     @property
     def identity(self) -> str:
@@ -158,6 +163,8 @@ class Embedder:
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
+        # Told of every forward pass on the model thread: (kind, texts, seconds the oldest waited).
+        self.observer: Callable[[str, int, float], None] | None = None
 
     # --- the model thread -----------------------------------------------------------------
 
@@ -165,19 +172,21 @@ class Embedder:
         """Run ``function`` on the model thread (after any waiting questions) and return its result."""
         return self._submit(_JOB, function).result()
 
-    def _submit(self, priority: int, payload) -> Future:
+    def _submit(self, priority: int, payload, size: int = 1) -> Future:
+        """Queue a question (its text) or a job (a function of ``size`` texts) for the model thread."""
         future: Future = Future()
         with self._thread_lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="model", daemon=True)
                 self._thread.start()
-        self._jobs.put((priority, next(self._order), payload, future))
+        self._jobs.put((priority, next(self._order), payload, future, time.perf_counter(), size))
         return future
 
     def _serve(self) -> None:
         while True:
-            priority, order, payload, future = self._jobs.get()
+            priority, order, payload, future, queued, size = self._jobs.get()
             if priority == _JOB:
+                self._observe("passages", size, queued)
                 _settle(future, payload)
                 continue
             batch = [(payload, future)]
@@ -191,6 +200,7 @@ class Embedder:
                     break
                 batch.append((item[2], item[3]))
             texts = list(dict.fromkeys(text for text, _ in batch))
+            self._observe("question", len(texts), queued)
             try:
                 vectors = dict(zip(texts, self._encode(texts)))
             except Exception as exc:  # hand the failure to every waiting caller
@@ -210,6 +220,10 @@ class Embedder:
         with torch.inference_mode():
             vectors = self.model(dict(features))["sentence_embedding"].float().numpy()
         return _unit(vectors)
+
+    def _observe(self, kind: str, size: int, queued: float) -> None:
+        if self.observer is not None:
+            self.observer(kind, size, time.perf_counter() - queued)
 
     @property
     def identity(self) -> str:
@@ -242,7 +256,7 @@ class Embedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
         batches = [order[lo:lo + self.batch_size] for lo in range(0, len(order), self.batch_size)]
         futures = [self._submit(_JOB, partial(self._passage_batch, [texts[i] for i in batch],
-                                              [sentence_spans[i] for i in batch]))
+                                              [sentence_spans[i] for i in batch]), len(batch))
                    for batch in batches]
         passage_vecs = np.zeros((len(texts), self.dim), np.float32)
         sentence_vecs: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)

@@ -90,7 +90,7 @@ def stop(process) -> str:
     """SIGTERM, wait, and return what the server printed."""
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=30)
+        process.wait(timeout=90)
     except subprocess.TimeoutExpired:
         process.kill()
         raise
@@ -99,7 +99,7 @@ def stop(process) -> str:
 
 def kill(process) -> None:
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    process.wait(timeout=90)
     process.stdout.close()
 
 

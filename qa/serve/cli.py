@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import socket
 import sqlite3
 import sys
@@ -132,12 +131,14 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
+    from qa.serve import logs
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log.setLevel(logging.INFO)
+    logs.configure()
     settings = None
     try:
         settings = _settings(args, base_dir)
+        logs.configure(settings.log_level, settings.log_format)
         return COMMANDS[args.command or "serve"](args, settings)
     except QAError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -160,36 +161,27 @@ def _service(settings: Settings, allow_rebuild: bool = False):
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from waitress import create_server
-
-    from qa.serve.web import create_app
+    from qa.serve.server import serve
 
     try:  # before the corpus is read: an address that cannot be bound (unknown, not local, in use) is known at once
         family, _, _, _, address = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0]
         socket.create_server(address[:2], family=family).close()
     except (OSError, UnicodeError, OverflowError) as exc:
         raise BadInput("invalid_setting", f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
+    log.info("starting: loading the model and opening the index in %s", settings.index_dir)
     service = _service(settings)
     try:
         report = service.sync(progress=sys.stderr.isatty())
-        log.info("corpus %s: %s", settings.corpus_dir, report.as_dict())
+        log.info("corpus folder %s: %d added, %d updated, %d removed, %d unchanged", settings.corpus_dir,
+                 report.added, report.updated, report.removed, report.unchanged)
+        for problem in report.errors:
+            log.warning("corpus file left out: %s", problem)
         service.claim()  # while serving, other processes cannot write to this index
-        server = create_server(create_app(service), host=settings.host, port=settings.port,
-                               threads=settings.threads, ident="qa")
-        log.info("serving %s articles on http://%s:%s", service.stats()["articles"],
-                 settings.host, server.effective_port)
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            server.run()
-        except KeyboardInterrupt:
-            log.info("stopping")
+        serve(service)
     finally:
         service.close()
+        log.info("stopped; the index is saved")
     return 0
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def cmd_ask(args, settings: Settings) -> int:

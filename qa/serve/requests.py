@@ -7,6 +7,7 @@ from flask import Request
 
 from qa.errors import BadInput, Unsupported
 from qa.ingest import Article, from_bytes, from_fields
+from qa.ingest.decode import check_text
 
 ARTICLE_FIELDS = ("title", "author", "date", "source", "id")
 
@@ -23,7 +24,21 @@ def json_body(request: Request) -> dict:
         raise BadInput("malformed_json", "request body is not valid JSON (UTF-8)")
     if not isinstance(body, dict):
         raise BadInput("malformed_json", "request body must be a JSON object")
+    _check_strings(body)
     return body
+
+
+def _check_strings(body: dict) -> None:
+    """Every string in the body is text that can be stored (JSON can carry unpaired surrogates)."""
+    stack: list = [("body", body)]
+    while stack:  # no recursion: the parser already accepted the nesting
+        name, value = stack.pop()
+        if isinstance(value, str):
+            check_text(value, f"'{name}'")
+        elif isinstance(value, dict):
+            stack += [(key, item) for key, item in value.items()] + [(key, key) for key in value]
+        elif isinstance(value, list):
+            stack += [(name, item) for item in value]
 
 
 def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:

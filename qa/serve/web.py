@@ -1,31 +1,46 @@
 """The HTTP layer: a Flask app factory with thin routes over :class:`~qa.service.QAService`.
 
-Routes parse input and call the service. Every error, expected or not, leaves as JSON
-``{"error": {"code", "message"}}`` from one place, with the status its kind maps to (the HTML
-pages show the same message in the page instead). Writes pass the guard in :mod:`qa.serve.guard`.
+Routes parse input and call the service. Requests are validated by the schemas in
+:mod:`qa.serve.schemas` (spectree), which also give the OpenAPI document at `/api/openapi.json`
+and the docs page at `/api/docs`. Every error, expected or not, leaves as JSON
+`{"error": {"code", "message"}}` from one place, with the status its kind maps to (the HTML pages
+show the same message in the page instead). Writes pass the guard in :mod:`qa.serve.guard`. Every
+request is logged and counted (:mod:`qa.serve.metrics`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+import flask_swagger_ui
+
+from flask import Flask, g, jsonify, render_template, request, send_from_directory
+from spectree import Response, SpecTree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from qa import errors
+from qa import __version__, errors
+from qa.serve import schemas
 from qa.serve.examples import examples
 from qa.serve.guard import check_write
-from qa.serve.presenting import grouped, in_words, reader_link, reader_blocks
-from qa.serve.requests import article_from, int_arg, json_body
+from qa.serve.metrics import Metrics
+from qa.serve.presenting import grouped, in_words, reader_blocks, reader_link
+from qa.serve.requests import article_from, json_body
 from qa.service import QAService
 
 log = logging.getLogger("qa.web")
-MAX_PAGE = 100
-MAX_OFFSET = 10**9  # past any real corpus; larger numbers overflow SQLite
+SWAGGER_UI = Path(flask_swagger_ui.__file__).parent / "dist"  # Swagger UI 5 reads OpenAPI 3.1
 
 STATUS = {errors.BadInput: 400, errors.Unauthorized: 401, errors.Forbidden: 403, errors.NotFound: 404,
           errors.Conflict: 409, errors.TooLarge: 413, errors.Unsupported: 415, errors.Busy: 503,
           errors.SetupError: 500}
+# The errors every route may answer, and those of writes, for the OpenAPI document.
+_ANY_ERRORS = {"HTTP_400": schemas.ErrorReply, "HTTP_413": schemas.ErrorReply, "HTTP_415": schemas.ErrorReply,
+               "HTTP_500": schemas.ErrorReply}
+_WRITE_ERRORS = {**_ANY_ERRORS, "HTTP_401": schemas.ErrorReply, "HTTP_403": schemas.ErrorReply,
+                 "HTTP_409": schemas.ErrorReply, "HTTP_503": schemas.ErrorReply}
+_PAGE = Response(HTTP_200=None)  # an HTML page
 
 
 def status_of(exc: errors.QAError) -> int:
@@ -33,20 +48,57 @@ def status_of(exc: errors.QAError) -> int:
     return next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 500)
 
 
+def _validation_failed(req, resp, error, instance, model_adapter) -> None:
+    """spectree's hook before each view: a request that failed its schema is the API's usual error."""
+    if error is not None:
+        raise schemas.bad_input(error)
+
+
 def create_app(service: QAService) -> Flask:
-    """A Flask app serving ``service``; the service outlives requests and is shared by all threads."""
+    """A Flask app serving `service`; the service outlives requests and is shared by all threads."""
     app = Flask(__name__)
     limit = service.settings.max_upload_bytes
     app.config["MAX_CONTENT_LENGTH"] = limit
     app.config["MAX_FORM_MEMORY_SIZE"] = limit  # a pasted article is a form field
     app.json.sort_keys = False
     app.json.ensure_ascii = False
+    app.jinja_env.globals["in_words"] = in_words
+    shapes = schemas.build(service.settings)
+    # spectree leaves the routes under its own `path` out of the document, so that is not /api; its
+    # pages would load Swagger UI from a CDN, so it has none, and /api/docs serves the bundled copy.
+    api = SpecTree("flask", title="qa: ask questions of news articles", version=__version__, path="openapi",
+                   page_templates={}, before=_validation_failed, validation_error_status=400, annotations=False)
+    metrics = Metrics(service)
+    if hasattr(service.encoder, "observer"):
+        service.encoder.observer = metrics.observe_batch
+
+    # --- every request: parsed JSON first, then logged and counted -------------------------
+
+    @app.before_request
+    def started():
+        g.started = time.perf_counter()
+        if request.is_json and request.method in ("POST", "PUT", "PATCH"):
+            json_body(request)  # malformed or too deeply nested JSON is a 400 before any schema sees it
+
+    @app.after_request
+    def finished(response):
+        took = time.perf_counter() - g.get("started", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(route).observe(took)
+        log.info("%s %s %s %.1f ms", request.method, request.full_path.rstrip("?"), response.status_code,
+                 1000 * took, extra={"method": request.method, "path": request.path,
+                                     "status": response.status_code, "ms": round(1000 * took, 1)})
+        return response
+
+    # --- errors, from one place -----------------------------------------------------------
 
     @app.errorhandler(errors.QAError)
     def qa_error(exc: errors.QAError):
         response = _error(status_of(exc), exc.code, exc.message)
         if isinstance(exc, errors.Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="qa"'
+        metrics.errors.labels(exc.code).inc()
         return response
 
     @app.errorhandler(HTTPException)
@@ -55,47 +107,54 @@ def create_app(service: QAService) -> Flask:
                 415: "unsupported_media_type"}.get(exc.code or 500, "http_error")
         message = {404: f"no route {request.path}", 405: f"{request.method} is not allowed on {request.path}",
                    413: f"request body is over the limit of {limit} bytes"}
+        metrics.errors.labels(code).inc()
         return _error(exc.code or 500, code, message.get(exc.code, exc.description or exc.name))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        metrics.errors.labels("internal_error").inc()
         return _error(500, "internal_error", "the server hit an unexpected error; it has been logged")
 
     # --- pages ---------------------------------------------------------------------
 
-    app.jinja_env.globals["in_words"] = in_words
-
     @app.get("/")
+    @api.validate(resp=_PAGE, tags=["pages"])
     def home():
+        """The page: ask a question (`?q=`), see the answer and the articles, add one."""
         question = request.args.get("q", "")
         return _page(question=question, **_answered(question))
 
     @app.get("/results")
+    @api.validate(resp=_PAGE, tags=["pages"])
     def results():
-        """The answer and results of one question as an HTML fragment (the page's script shows it)."""
+        """The answer and results of one question (`?q=`) as an HTML fragment, for the page's script."""
         return render_template("_results.html", **_answered(request.args.get("q", ""), required=True))
 
     @app.get("/articles/<article_id>")
+    @api.validate(resp=Response(HTTP_200=None, HTTP_404=None), tags=["pages"])
     def article_page(article_id: str):
-        """An article's body, with the passage ``start``..``end`` and its answer sentence (from a
-        result) marked."""
+        """An article's body, with the passage `start`..`end` and its answer sentence
+        `answer_start`..`answer_end` (from a result) marked."""
         try:
             article = service.article(article_id)
         except errors.QAError as exc:  # a page, not JSON, for a browser that followed a stale link
             return _page(error=exc.message, status=status_of(exc))
-        passage = _span(request, "start", "end", len(article["text"]))
-        answer = _span(request, "answer_start", "answer_end", len(article["text"])) if passage else None
+        passage = _span("start", "end", len(article["text"]))
+        answer = _span("answer_start", "answer_end", len(article["text"])) if passage else None
         byline = " · ".join(x for x in (article["author"], article["date"], article["source"]) if x)
         return render_template("article.html", article=article, byline=byline,
                                blocks=reader_blocks(article, passage, answer))
 
     @app.post("/")
+    @api.validate(form=schemas.ArticleUpload, resp=Response(HTTP_200=None, HTTP_201=None), tags=["pages"],
+                  skip_validation=True)  # documented only: the page reports its own errors in the page
     def add_from_form():
-        """The no-JavaScript add-article form: same checks as the API, result shown in the page."""
+        """The no-JavaScript add-article form: same checks as the API, the result shown in the page."""
         try:
             check_write(request, service.settings, form_token=request.form.get("token"))
             result = service.add(article_from(request))
+            metrics.writes.labels(result.status).inc()
             message = {"unchanged": f"“{result.title}” is already in the collection; nothing changed.",
                        "replaced": f"Updated “{result.title}”. Questions now find the new text.",
                        }.get(result.status, f"Added “{result.title}”. You can ask about it now.")
@@ -108,36 +167,86 @@ def create_app(service: QAService) -> Flask:
     # --- API -----------------------------------------------------------------------
 
     @app.get("/api/health")
+    @api.validate(resp=Response(HTTP_200=schemas.Health), tags=["service"])
     def health():
+        """Counts of articles, passages and index entries; the model and the engine."""
         return jsonify(service.stats())
 
-    @app.route("/api/ask", methods=["GET", "POST"])
-    def ask():
-        if request.method == "POST":
-            body = json_body(request)
-            return jsonify(service.ask(body.get("question"), body.get("k", 5)))
-        return jsonify(service.ask(request.args.get("q"), request.args.get("k", 5)))
+    @app.get("/api/ask")
+    @api.validate(query=shapes.ask_query, resp=Response(HTTP_200=schemas.AskReply, **_ANY_ERRORS), tags=["ask"])
+    def ask_get():
+        """The answer to `q` and the `k` best passages, each with its answer sentence and confidence."""
+        return jsonify(service.ask(request.context.query.question, request.context.query.k))
+
+    @app.post("/api/ask")
+    @api.validate(json=shapes.ask_body, resp=Response(HTTP_200=schemas.AskReply, **_ANY_ERRORS), tags=["ask"])
+    def ask_post():
+        """The answer to `question` and the `k` best passages (see `GET /api/ask`)."""
+        json_body(request)  # 415 unless the body is JSON (the schema is only checked for JSON)
+        return jsonify(service.ask(request.context.json.question, request.context.json.k))
 
     @app.get("/api/articles")
+    @api.validate(query=schemas.Paging, resp=Response(HTTP_200=schemas.ArticleList, **_ANY_ERRORS),
+                  tags=["articles"])
     def list_articles():
-        offset = int_arg(request, "offset", 0, 0, MAX_OFFSET)
-        limit_ = int_arg(request, "limit", 20, 1, MAX_PAGE)
-        return jsonify(service.articles(offset, limit_))
+        """Articles in the order they were added, a page at a time."""
+        return jsonify(service.articles(request.context.query.offset, request.context.query.limit))
 
     @app.post("/api/articles")
+    @api.validate(json=schemas.ArticleFields, form=schemas.ArticleUpload,
+                  resp=Response(HTTP_201=schemas.WriteReply, HTTP_200=schemas.WriteReply, **_WRITE_ERRORS),
+                  tags=["articles"])
     def add_article():
+        """Add an article (201), replace the one with its id (200), or nothing if identical (200)."""
         check_write(request, service.settings)
         result = service.add(article_from(request))
+        metrics.writes.labels(result.status).inc()
         return jsonify(result.as_dict()), 201 if result.status == "added" else 200
 
     @app.get("/api/articles/<article_id>")
+    @api.validate(resp=Response(HTTP_200=schemas.StoredArticle, HTTP_404=schemas.ErrorReply, **_ANY_ERRORS),
+                  tags=["articles"])
     def get_article(article_id: str):
+        """An article: metadata, text, where its body starts and its headings."""
         return jsonify(service.article(article_id))
 
     @app.delete("/api/articles/<article_id>")
+    @api.validate(resp=Response(HTTP_200=schemas.Removed, HTTP_404=schemas.ErrorReply, **_WRITE_ERRORS),
+                  tags=["articles"])
     def delete_article(article_id: str):
+        """Remove an article and all its passages."""
         check_write(request, service.settings)
-        return jsonify({"id": article_id, "status": "removed", "passages": service.remove(article_id)})
+        removed = service.remove(article_id)
+        metrics.writes.labels("removed").inc()
+        return jsonify({"id": article_id, "status": "removed", "passages": removed})
+
+    @app.get("/metrics")
+    @api.validate(resp=Response(HTTP_200=None), tags=["service"])
+    def prometheus():
+        """Prometheus metrics (text format)."""
+        return metrics.exposition(), 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+
+    @app.get("/api/docs")
+    @api.validate(resp=_PAGE, tags=["service"])
+    def docs():
+        """This API's documentation (Swagger UI, served by this server)."""
+        return render_template("docs.html")
+
+    @app.get("/api/docs/<path:asset>")
+    @api.validate(resp=Response(HTTP_200=None, HTTP_404=None), tags=["service"])
+    def docs_asset(asset: str):
+        """The Swagger UI files the docs page loads (Swagger UI 5, from the flask-swagger-ui package)."""
+        response = send_from_directory(SWAGGER_UI, asset)
+        response.direct_passthrough = False  # spectree reads every response it wraps
+        return response
+
+    @app.get("/api/openapi.json")
+    @api.validate(resp=Response(HTTP_200=None), tags=["service"])
+    def api_document():
+        """This document: OpenAPI 3, generated from the schemas that validate each request."""
+        return jsonify(api.spec)
+
+    # --- helpers that need the service ----------------------------------------------------
 
     def _answered(question: str, required: bool = False) -> dict:
         """The template context for a question's answer: the reply and its groups, or the error."""
@@ -154,7 +263,7 @@ def create_app(service: QAService) -> Flask:
 
     def _page(status: int = 200, **context):
         context.setdefault("question", "")
-        html = render_template("index.html", stats=service.stats(), articles=service.articles(0, MAX_PAGE),
+        html = render_template("index.html", stats=service.stats(), articles=service.articles(0, schemas.MAX_PAGE),
                                examples=examples(service), token_required=bool(service.settings.api_token),
                                **context)
         return html, status
@@ -168,8 +277,8 @@ def _passage_of(reply: dict, answer: dict) -> tuple[int, int]:
     return result["start"], result["end"]
 
 
-def _span(request, start_name: str, end_name: str, length: int) -> tuple[int, int] | None:
-    """A ``start``..``end`` range of the article text from the query, if one is given and valid."""
+def _span(start_name: str, end_name: str, length: int) -> tuple[int, int] | None:
+    """A `start`..`end` range of the article text from the query, if one is given and valid."""
     start, end = request.args.get(start_name, type=int), request.args.get(end_name, type=int)
     return (start, end) if start is not None and end is not None and 0 <= start < end <= length else None
 

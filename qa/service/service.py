@@ -8,6 +8,7 @@ exercises the same code. Data flows one way: article -> passages -> vectors + le
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import replace
 from typing import Iterable, Iterator
@@ -24,6 +25,7 @@ from qa.service.corpus import CorpusFolder, SyncReport
 from qa.service.inputs import check_k, check_question
 from qa.service.writer import Item, WriteResult, Writer
 
+log = logging.getLogger("qa.writes")
 ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start")
 
 
@@ -82,6 +84,7 @@ class QAService:
         same content is already stored under any id.
         """
         store = self.engine.store
+        started = time.perf_counter()
         with self.writer.lock:
             if not article.id:
                 same = store.article_by_hash(article.content_hash)
@@ -97,12 +100,20 @@ class QAService:
                                              "text under another id")
         if result.status == "empty":
             raise BadInput("no_sentences", f"article {article.id!r} has no sentences to index")
+        _log_write(result.id, result.status, result.passages, started)
         return result
 
     def add_many(self, articles: Iterable[Article], progress: bool = False) -> list[WriteResult]:
         """Add or replace many articles in large batches. One with no sentences is reported ``empty``,
         one that would change the article of a file in ``corpus/`` ``conflict``; neither is stored."""
-        return self.writer.write([Item(a) for a in articles], progress)
+        started = time.perf_counter()
+        results = self.writer.write([Item(a) for a in articles], progress)
+        for result in results:
+            _log_write(result.id, result.status, result.passages, started, logging.DEBUG)
+        if results:
+            log.info("wrote %d articles (%d passages) in %.0f ms", len(results), sum(r.passages for r in results),
+                     1000 * (time.perf_counter() - started))
+        return results
 
     def remove(self, article_id: str, force: bool = False) -> int:
         """Remove an article everywhere; returns how many passages went with it.
@@ -110,6 +121,7 @@ class QAService:
         An article whose file is still in ``corpus/`` goes with its file: removed here, it would
         come back at the next sync. ``force`` removes it all the same (the evaluation's own index)."""
         check_id(article_id)
+        started = time.perf_counter()
         with self.writer.lock:
             path = None if force else self.corpus.file_of(article_id)
             if path is not None:
@@ -118,6 +130,7 @@ class QAService:
             removed = self.engine.delete(article_id)
         if removed is None:
             raise NotFound("article_not_found", f"no article with id {article_id!r}")
+        _log_write(article_id, "removed", removed, started)
         return removed
 
     def sync(self, progress: bool = False) -> SyncReport:
@@ -171,6 +184,12 @@ class QAService:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def _log_write(article_id: str, status: str, passages: int, started: float, level: int = logging.INFO) -> None:
+    took = round(1000 * (time.perf_counter() - started))
+    log.log(level, "%s article %s (%d passages) in %d ms", status, article_id, passages, took,
+            extra={"article": article_id, "outcome": status, "passages": passages, "ms": took})
 
 
 def _result(rank: int, hit: Hit) -> dict:

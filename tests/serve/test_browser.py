@@ -237,3 +237,14 @@ def test_phone_width_and_keyboard(browser, server):
         screenshot(page, "phone-results")
     finally:
         context.close()
+
+
+def test_the_api_docs_page_loads_with_no_other_host(page, server):
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(server + "/api/docs")
+    page.wait_for_selector("#swagger-ui .info .title")
+    assert "qa: ask questions of news articles" in page.locator("#swagger-ui .info .title").inner_text()
+    page.get_by_text("/api/ask", exact=True).first.wait_for()
+    assert requested and all(url.startswith(server) or url.startswith("data:") for url in requested), requested
+    screenshot(page, "api-docs")

@@ -90,7 +90,7 @@ def test_corrupt_faiss_file_is_reported_and_rebuilt(tmp_path):
     process, base = start_server(tmp_path)
     answer = http("GET", base + "/api/ask?q=S-400&k=1")[1]["results"][0]["answer"]
     process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
+    process.wait(timeout=90)
     process.stdout.close()
     index_file = tmp_path / "index" / "vectors.faiss"
     assert index_file.exists()
@@ -102,6 +102,6 @@ def test_corrupt_faiss_file_is_reported_and_rebuilt(tmp_path):
         assert health["passages"] == health["vectors"] > 0
     finally:
         process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=30)[0]
+        output = process.communicate(timeout=90)[0]
     assert "unreadable FAISS index" in output and "checksum" not in output  # random bytes: not our file at all
     assert "rebuilding it from the vectors in SQLite" in output

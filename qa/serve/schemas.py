@@ -1,0 +1,208 @@
+"""The API's request and response schemas (pydantic), from which spectree both validates requests
+and generates the OpenAPI document at ``/api/openapi.json``: one description, never a copy.
+
+Request fields are checked by the same rules the service and the CLI use
+(:mod:`qa.service.inputs`, :mod:`qa.ingest.article`); a failure becomes the
+API's usual ``{"error": {"code", "message"}}`` with the code of the rule that
+failed (:func:`bad_input`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from qa.config import Settings
+from qa.errors import BadInput, QAError
+from qa.service.inputs import check_k, check_question
+
+MAX_PAGE = 100
+MAX_OFFSET = 10**9  # past any real corpus; larger numbers overflow SQLite
+
+
+_OURS = "qa:"  # the prefix of a validation error raised by one of our rules, carrying its code
+
+
+def _rule(check, value):
+    """Run one of the service's checks; its failure becomes a validation error carrying its code."""
+    try:
+        return check(value)
+    except QAError as exc:
+        raise PydanticCustomError(_OURS + exc.code, exc.message) from None
+
+
+class ArticleRef(BaseModel):
+    id: str
+    title: str
+    author: Optional[str] = None
+    date: Optional[str] = None
+    source: Optional[str] = None
+
+
+class Result(BaseModel):
+    rank: int
+    score: float = Field(description="the ranking's score: only comparable within one reply")
+    confidence: float = Field(ge=0, le=1, description="estimated probability that the passage holds the answer")
+    text: str = Field(description="the passage")
+    answer: str = Field(description="its answering sentence")
+    answer_start: int
+    answer_end: int
+    start: int = Field(description="offset of the passage in the article text")
+    end: int
+    article: ArticleRef
+
+
+class Answer(BaseModel):
+    text: str
+    confidence: float = Field(ge=0, le=1)
+    article: ArticleRef
+    start: int
+    end: int
+    rank: int = Field(description="the result it was taken from")
+
+
+class AskReply(BaseModel):
+    question: str
+    took_ms: float
+    answer: Optional[Answer] = Field(description="null when no result is confident enough")
+    results: list[Result]
+
+
+class Health(BaseModel):
+    status: str
+    articles: int
+    passages: int
+    vectors: int
+    lexical: int
+    model: str
+    engine: str
+    vector_index: str
+
+
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    author: Optional[str] = None
+    date: Optional[str] = None
+    source: Optional[str] = None
+    origin: str
+    added_at: str
+    passages: int
+
+
+class ArticleList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    articles: list[ArticleSummary]
+
+
+class StoredArticle(ArticleSummary):
+    text: str
+    body_start: int = Field(description="where the header block ends and the body begins")
+    headings: list[list[int]] = Field(description="offsets of the body's section headings")
+
+
+class WriteReply(BaseModel):
+    id: str
+    status: str = Field(description="added, replaced or unchanged")
+    passages: int
+    title: str
+
+
+class Removed(BaseModel):
+    id: str
+    status: str
+    passages: int
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorReply(BaseModel):
+    error: ErrorDetail
+
+
+class Paging(BaseModel):
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    limit: int = Field(20, ge=1, le=MAX_PAGE)
+
+
+class ArticleFields(BaseModel):
+    """An article sent as JSON; metadata not given is read from the text's header."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: Optional[Any] = Field(None, description="the article text (required)")
+    title: Optional[str] = None
+    author: Optional[str] = None
+    date: Optional[str] = Field(None, description="any common date format; stored as YYYY-MM-DD")
+    source: Optional[str] = Field(None, description="the publication")
+    id: Optional[str] = Field(None, description="chosen from the title when not given")
+
+
+class ArticleUpload(BaseModel):
+    """An article as a multipart/form-data upload (``file``) or a pasted ``text`` field."""
+
+    file: Optional[Any] = Field(None, description=".txt, .md, .html or .pdf", json_schema_extra={"format": "binary"})
+    text: Optional[str] = None
+    title: Optional[str] = None
+    author: Optional[str] = None
+    date: Optional[str] = None
+    source: Optional[str] = None
+    id: Optional[str] = None
+    token: Optional[str] = Field(None, description="the API token, for the page's form")
+
+
+@dataclass(frozen=True)
+class Schemas:
+    """The request models whose limits come from the settings."""
+
+    ask_body: type[BaseModel]
+    ask_query: type[BaseModel]
+
+
+def build(settings: Settings) -> Schemas:
+    max_chars, max_k = settings.max_question_chars, settings.max_k
+
+    class AskBody(BaseModel):
+        question: Any = Field(..., description=f"up to {max_chars} characters", json_schema_extra={"type": "string"})
+        k: Any = Field(5, description=f"how many passages, 1 to {max_k}", json_schema_extra={"type": "integer"})
+
+        @field_validator("question", mode="before")
+        @classmethod
+        def _question(cls, value):
+            return _rule(lambda v: check_question(v, max_chars), value)
+
+        @field_validator("k", mode="before")
+        @classmethod
+        def _k(cls, value):
+            return _rule(lambda v: check_k(v, max_k), value)
+
+    class AskQuery(AskBody):
+        """The same, as query parameters: the question is ``q``."""
+
+        question: Any = Field(..., alias="q", description=f"the question, up to {max_chars} characters",
+                              json_schema_extra={"type": "string"})
+
+    return Schemas(AskBody, AskQuery)
+
+
+# The code of a failed field when no rule of ours named one (a type error, a number out of range).
+_FIELD_CODES = {"question": "missing_question", "q": "missing_question", "k": "invalid_k",
+                "offset": "invalid_offset", "limit": "invalid_limit", "text": "empty_text", "id": "invalid_field"}
+
+
+def bad_input(error: ValidationError) -> BadInput:
+    """The first failure of a request, as the API's error: the rule's own code, or the field's."""
+    first = error.errors()[0]
+    if first["type"].startswith(_OURS):
+        return BadInput(first["type"][len(_OURS):], first["msg"])
+    field = str(first["loc"][0]) if first.get("loc") else "body"
+    message = first["msg"][:1].lower() + first["msg"][1:]
+    return BadInput(_FIELD_CODES.get(field, "invalid_field"), f"'{field}': {message}")

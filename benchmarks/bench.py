@@ -49,6 +49,7 @@ import numpy as np
 from qa.config import Settings
 from qa.errors import BadInput, Conflict, QAError
 from qa.ingest import Article, read_file
+from qa.service import passage_bar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +132,7 @@ def build_base(work: Path, scifact: Path, embedder, report: dict) -> Path:
     service = open_service(base, embedder)
     try:
         report["indexing"] = measure_indexing(service, docs[:INDEXING_ARTICLES])
-        service.add_many(docs[INDEXING_ARTICLES:], progress=sys.stderr.isatty())
+        service.add_many(docs[INDEXING_ARTICLES:], passage_bar(sys.stderr.isatty()))
     finally:
         service.close()
     (base / "indexing.json").write_text(json.dumps(report["indexing"]))
@@ -142,7 +143,7 @@ def build_base(work: Path, scifact: Path, embedder, report: dict) -> Path:
 def measure_indexing(service, docs: list[Article]) -> dict:
     """Passages per second through add_many, then bare model.encode on the same model inputs."""
     started = time.perf_counter()
-    results = service.add_many(docs, progress=sys.stderr.isatty())
+    results = service.add_many(docs, passage_bar(sys.stderr.isatty()))
     ours = time.perf_counter() - started
     passages = sum(r.passages for r in results)
     reader = service.model_input

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Protocol, TypeVar
 
@@ -47,10 +47,6 @@ class Encoder(Protocol):
     dim: int
     max_tokens: int
 
-    def _observe(self, kind: str, size: int, queued: float) -> None:
-        if self.observer is not None:
-            self.observer(kind, size, time.perf_counter() - queued)
-
     @property
     def identity(self) -> str:
         """What the vectors depend on, for the build id."""
@@ -60,8 +56,10 @@ class Encoder(Protocol):
 
     def truncate(self, text: str, max_tokens: int) -> str: ...
 
-    def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]]
-                        ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+    def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]],
+                        progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage and sentence vectors; ``progress(n)`` is told of each ``n`` passages done."""
+        ...
 
     def start_query(self, text: str) -> Callable[[], np.ndarray]: ...
 
@@ -145,7 +143,7 @@ class Embedder:
     """
 
     def __init__(self, spec: str = DEFAULT_MODEL, backend: str = "torch", batch_size: int = 16,
-                 cache_size: int = 4096, onnx_cache: Path = DEFAULT_ONNX_CACHE):
+                 cache_size: int = 4096, onnx_cache: Path = DEFAULT_ONNX_CACHE, busy_batch_size: int = 2):
         self.spec = spec
         self.backend = backend
         self.model = load_model(spec, backend, onnx_cache)
@@ -153,6 +151,8 @@ class Embedder:
                        else self.model.get_sentence_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.batch_size = batch_size
+        self.busy_batch_size = busy_batch_size
+        self._last_question = -1e9  # when a question last asked for the model (perf_counter)
         self._counting_tokenizer = copy.deepcopy(self.model.tokenizer)  # for callers' threads
         self._counting_lock = threading.Lock()
         self.truncate = lru_cache(maxsize=1024)(self._truncate)  # a title recurs for each of its passages
@@ -185,8 +185,10 @@ class Embedder:
     def _serve(self) -> None:
         while True:
             priority, order, payload, future, queued, size = self._jobs.get()
+            if isinstance(payload, _Passages):
+                self._step(payload, future, queued)
+                continue
             if priority == _JOB:
-                self._observe("passages", size, queued)
                 _settle(future, payload)
                 continue
             batch = [(payload, future)]
@@ -221,6 +223,21 @@ class Embedder:
             vectors = self.model(dict(features))["sentence_embedding"].float().numpy()
         return _unit(vectors)
 
+    def _step(self, work: "_Passages", future: Future, queued: float) -> None:
+        """One batch of passages; the rest goes back in the queue, behind any question that came."""
+        busy = time.perf_counter() - self._last_question < _BUSY_S
+        size = self.busy_batch_size if busy else self.batch_size
+        self._observe("passages", size, queued)
+        try:
+            finished = work.step(size)
+        except Exception as exc:  # the caller sees it
+            future.set_exception(exc)
+            return
+        if finished:
+            future.set_result(work.result())
+        else:
+            self._jobs.put((_JOB, next(self._order), work, future, time.perf_counter(), size))
+
     def _observe(self, kind: str, size: int, queued: float) -> None:
         if self.observer is not None:
             self.observer(kind, size, time.perf_counter() - queued)
@@ -247,25 +264,18 @@ class Embedder:
         offsets = pieces["offset_mapping"]
         return text[:offsets[-1][1]] if offsets else ""
 
-    def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]]
-                        ) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_passages(self, texts: list[str], sentence_spans: list[list[Span]],
+                        progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit passage vectors ``(n, dim)`` and, per passage, unit sentence vectors ``(m_i, dim)``.
 
-        ``sentence_spans[i]`` are character spans of the sentences inside ``texts[i]``.
+        ``sentence_spans[i]`` are character spans of the sentences inside ``texts[i]``. The model
+        thread works through them a batch at a time, questions first: ``batch_size`` passages at once
+        while no question is asking, ``busy_batch_size`` while questions are (see :class:`_Passages`).
         """
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad little
-        batches = [order[lo:lo + self.batch_size] for lo in range(0, len(order), self.batch_size)]
-        futures = [self._submit(_JOB, partial(self._passage_batch, [texts[i] for i in batch],
-                                              [sentence_spans[i] for i in batch]), len(batch))
-                   for batch in batches]
-        passage_vecs = np.zeros((len(texts), self.dim), np.float32)
-        sentence_vecs: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
-        for batch, future in zip(batches, futures):
-            pooled, pooled_sentences = future.result()
-            for row, i in enumerate(batch):
-                passage_vecs[i] = pooled[row]
-                sentence_vecs[i] = pooled_sentences[row]
-        return passage_vecs, sentence_vecs
+        if not texts:
+            return np.zeros((0, self.dim), np.float32), []
+        work = _Passages(self, texts, sentence_spans, progress)
+        return self._submit(_JOB, work, len(texts)).result()
 
     def _passage_batch(self, texts: list[str], spans: list[list[Span]]) -> tuple[np.ndarray, list[np.ndarray]]:
         """One forward pass (on the model thread): passage vectors, and sentence vectors pooled from tokens."""
@@ -296,6 +306,7 @@ class Embedder:
             if cached is not None:
                 self._cache.move_to_end(text)
                 return lambda: cached
+        self._last_question = time.perf_counter()
         future = self._submit(_QUESTION, text)
 
         def wait() -> np.ndarray:
@@ -324,6 +335,38 @@ class Embedder:
 
 
 _QUESTION, _JOB = 0, 1  # priorities on the model thread: questions first
+_BUSY_S = 1.0  # passages go in small batches for this long after a question asked for the model
+
+
+class _Passages:
+    """Passages being encoded on the model thread, a batch at a time, shortest first (similar lengths
+    pad little). Small batches while questions are asking keep a question's wait short (one small
+    batch); large batches while none are keep indexing fast."""
+
+    def __init__(self, embedder: "Embedder", texts: list[str], spans: list[list[Span]],
+                 progress: Callable[[int], None] | None):
+        self.embedder = embedder
+        self.texts, self.spans, self.progress = texts, spans, progress
+        self.order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        self.done = 0
+        self.vectors = np.zeros((len(texts), embedder.dim), np.float32)
+        self.sentences: list[np.ndarray] = [np.zeros((0, embedder.dim), np.float32)] * len(texts)
+
+    def step(self, size: int) -> bool:
+        """Encode the next ``size`` passages; whether all are done."""
+        batch = self.order[self.done:self.done + size]
+        pooled, pooled_sentences = self.embedder._passage_batch([self.texts[i] for i in batch],
+                                                                [self.spans[i] for i in batch])
+        for row, i in enumerate(batch):
+            self.vectors[i] = pooled[row]
+            self.sentences[i] = pooled_sentences[row]
+        self.done += len(batch)
+        if self.progress is not None:
+            self.progress(len(batch))
+        return self.done == len(self.texts)
+
+    def result(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.vectors, self.sentences
 
 
 def _settle(future: Future, function: Callable[[], object]) -> None:

@@ -25,10 +25,12 @@ class HashEncoder:
         ends = [m.end() for m in _TOKEN.finditer(text)]
         return text if len(ends) <= max_tokens else text[:ends[max_tokens - 1]]
 
-    def encode_passages(self, texts, sentence_spans):
+    def encode_passages(self, texts, sentence_spans, progress=None):
         vectors = np.stack([self._encode(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
         sentences = [np.stack([self._encode(text[a:b]) for a, b in spans]) if spans
                      else np.zeros((0, self.dim), np.float32) for text, spans in zip(texts, sentence_spans)]
+        if progress is not None:
+            progress(len(texts))
         return vectors, sentences
 
     def start_query(self, text: str):

@@ -4,7 +4,7 @@ each behind a small contract (:mod:`qa.engines.contracts`), chosen by ``Settings
 from __future__ import annotations
 
 from qa.config import Settings
-from qa.engines.contracts import Engine
+from qa.engines.contracts import Engine, JobQueue
 
 
 def open_engine(settings: Settings, dim: int, build: str, allow_rebuild: bool = False) -> Engine:
@@ -12,3 +12,10 @@ def open_engine(settings: Settings, dim: int, build: str, allow_rebuild: bool = 
     from qa.engines.local import LocalEngine
 
     return LocalEngine(settings, dim, build, allow_rebuild)
+
+
+def open_jobs(settings: Settings) -> JobQueue:
+    """The server's job queue (a file beside the index, whatever the engine)."""
+    from qa.engines.local.jobs import JobStore
+
+    return JobStore(settings.index_dir / "jobs.sqlite3")

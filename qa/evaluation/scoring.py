@@ -31,6 +31,7 @@ from qa.evaluation.loaders import (Beir, Question, detect, load_beir, load_quest
                                    load_squad, load_unanswerable)
 from qa.ingest import Article
 from qa.search.models import expected_calibration_error
+from qa.service.writer import passage_bar
 
 _NEVER_RETRIEVED = "__evidence__"  # keeps every query in the qrels; it cannot change hit rate or MRR
 BEIR_DEPTH = 1000  # passages ranked per query, enough for 100 distinct documents
@@ -81,7 +82,7 @@ def index_documents(service, documents: list[Article]) -> None:
     for stale in stored - {d.id for d in documents}:
         service.remove(stale, force=True)  # a work dir reused across datasets may hold corpus/ articles
     try:
-        results = service.add_many(documents, progress=_interactive())
+        results = service.add_many(documents, passage_bar(_interactive()))
     except QAError as exc:
         raise BadInput("bad_eval_file", f"cannot index the evaluation corpus: {exc.message}") from None
     empty = [r.id for r in results if r.status == "empty"]

@@ -28,6 +28,11 @@ class Article:
     body_start: int = 0
     headings: tuple[tuple[int, int], ...] = ()  # section headings in the body: offsets of their lines
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Article":
+        """The inverse of :func:`dataclasses.asdict` (after a round trip through JSON)."""
+        return cls(**{**data, "headings": tuple(tuple(span) for span in data.get("headings", ()))})
+
     @property
     def content_hash(self) -> str:
         """Identity of everything that is indexed, to make re-adding a no-op."""

@@ -40,25 +40,40 @@ def build_parser() -> argparse.ArgumentParser:
                                             "(benchmarks/bench.py; `run.py bench --help`).", parents=[common])
     sub = parser.add_subparsers(dest="command")
 
-    serve = sub.add_parser("serve", parents=[common], help="index corpus/ and serve HTTP (the default)")
+    def command(name: str, help: str, example: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help, description=help[:1].upper() + help[1:] + ".",
+                              epilog=f"example: {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    serve = command("serve", "index corpus/ and serve HTTP (the default command)",
+                    "python run.py serve --port 9000 --token \"$(openssl rand -hex 16)\"")
     _serve_options(serve)
     _serve_options(parser)
 
-    ask = sub.add_parser("ask", parents=[common], help="print the best passages for a question")
-    ask.add_argument("question")
-    ask.add_argument("-k", type=int, default=5, help="how many passages (1-50)")
-    ask.add_argument("--json", action="store_true", help="print the API's JSON")
+    ask = command("ask", "print the answer and the best passages for a question (through the running server, "
+                         "if there is one)", 'python run.py ask "Who voted against the budget?" -k 3')
+    ask.add_argument("question", help="the question, in plain words")
+    ask.add_argument("-k", type=int, default=5, help="how many passages, 1-50 (default 5)")
+    ask.add_argument("--json", action="store_true", help="print the API's JSON instead")
 
-    add = sub.add_parser("add", parents=[common], help="add (or replace) articles from files or folders")
-    add.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".txt, .md, .html or .pdf files, or folders")
-    add.add_argument("--id", dest="article_id", help="article id (one file only; default: the file name)")
+    add = command("add", "add (or replace) articles from files or folders (through the running server, if there "
+                         "is one)", "python run.py add story.txt reports/ --token $QA_API_TOKEN")
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                     help=".txt, .md, .html or .pdf files, or folders of them")
+    add.add_argument("--id", dest="article_id", help="the article's id (one file only; default: the file name's slug)")
+    add.add_argument("--json", action="store_true", help="one JSON object per file instead of a line of text")
 
-    remove = sub.add_parser("remove", parents=[common], help="remove an article by id")
-    remove.add_argument("article_id", metavar="ID")
+    remove = command("remove", "remove an article by its id (through the running server, if there is one)",
+                     "python run.py remove bridge-reopens")
+    remove.add_argument("article_id", metavar="ID", help="the article's id, as `add` or the API printed it")
+    remove.add_argument("--json", action="store_true", help="print a JSON object instead")
 
-    index = sub.add_parser("index", parents=[common], help="sync corpus/ into the index")
+    index = command("index", "re-read corpus/ into the index: new, changed and deleted files (through the running "
+                             "server, if there is one)", "python run.py index")
     index.add_argument("--rebuild", action="store_true",
-                       help="re-embed every stored article with --model (after changing models)")
+                       help="re-embed every stored article with --model (after changing models; no server running)")
+    index.add_argument("--json", action="store_true", help="print a JSON object instead")
+    for writing in (add, remove, index):
+        _token_option(writing)
 
     evaluate = sub.add_parser("eval", parents=[common],
                               help="measure answer quality: a JSONL question set, a BEIR folder or a SQuAD file")
@@ -130,6 +145,11 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
                         help="API token that writes must present as a Bearer token (env QA_API_TOKEN)")
 
 
+def _token_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token", dest="api_token", default=argparse.SUPPRESS,
+                        help="the server's API token, for writes through it (env QA_API_TOKEN)")
+
+
 def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
     from qa.serve import logs
 
@@ -154,14 +174,9 @@ def main(argv: list[str] | None = None, base_dir: Path | None = None) -> int:
         return 130
 
 
-def _service(settings: Settings, allow_rebuild: bool = False):
-    from qa.service import QAService
-
-    return QAService(settings, allow_rebuild=allow_rebuild)
-
-
 def cmd_serve(args, settings: Settings) -> int:
     from qa.serve.server import serve
+    from qa.service import QAService, passage_bar
 
     try:  # before the corpus is read: an address that cannot be bound (unknown, not local, in use) is known at once
         family, _, _, _, address = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0]
@@ -169,9 +184,9 @@ def cmd_serve(args, settings: Settings) -> int:
     except (OSError, UnicodeError, OverflowError) as exc:
         raise BadInput("invalid_setting", f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
     log.info("starting: loading the model and opening the index in %s", settings.index_dir)
-    service = _service(settings)
+    service = QAService(settings)
     try:
-        report = service.sync(progress=sys.stderr.isatty())
+        report = service.sync(passage_bar(sys.stderr.isatty()))
         log.info("corpus folder %s: %d added, %d updated, %d removed, %d unchanged", settings.corpus_dir,
                  report.added, report.updated, report.removed, report.unchanged)
         for problem in report.errors:
@@ -185,30 +200,29 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_ask(args, settings: Settings) -> int:
+    from qa.serve.backends import open_backend
     from qa.service import check_k, check_question
 
     check_question(args.question, settings.max_question_chars)  # before the model loads
     check_k(args.k, settings.max_k)
-    service = _service(settings)
+    backend = open_backend(settings)
     try:
-        try:
-            service.sync()
-        except QAError as exc:
-            if exc.code != "index_busy":
-                raise
-            log.warning("a running server holds the index; answering from it as it is")
-        answer = service.ask(args.question, args.k)
+        reply = backend.ask(args.question, args.k)
     finally:
-        service.close()
+        backend.close()
     if args.json:
-        print(json.dumps(answer, ensure_ascii=False, indent=2))
+        print(json.dumps(reply, ensure_ascii=False, indent=2))
         return 0
-    if not answer["results"]:
-        print("no passage matches that question")
-    for r in answer["results"]:
+    answer = reply["answer"]
+    if answer:
+        print(f"answer: {answer['text']}\n  from {answer['article']['title']} ({round(100 * answer['confidence'])}% "
+              "confident)\n")
+    else:
+        print("no confident answer" + ("; the closest passages:\n" if reply["results"] else ": nothing matches"))
+    for r in reply["results"]:
         art = r["article"]
         byline = " · ".join(x for x in (art["author"], art["date"], art["source"]) if x)
-        print(f"{r['rank']}. [{r['score']:.3f}] {art['title']}" + (f" ({byline})" if byline else ""))
+        print(f"{r['rank']}. {art['title']}" + (f" ({byline})" if byline else "") + f", {round(100 * r['confidence'])}%")
         print(f"   answer: {r['answer']}")
         print("   " + " ".join(r["text"].split()))
         print()
@@ -216,31 +230,26 @@ def cmd_ask(args, settings: Settings) -> int:
 
 
 def cmd_add(args, settings: Settings) -> int:
-    from qa.ingest import read_file
+    from qa.ingest import slugify
+    from qa.serve.backends import open_backend
 
     files = [f for path in args.paths for f in _article_paths(path)]
     if args.article_id and len(files) != 1:
         raise QAError("invalid_id", "--id names one article; give exactly one file with it")
-    loaded, failed = [], 0  # (path, article) pairs
-    for path in files:
-        try:
-            loaded.append((path, read_file(path, args.article_id)))
-        except (QAError, OSError) as exc:
-            failed += 1
-            print(f"error: {path}: {getattr(exc, 'message', exc)}", file=sys.stderr)
-    service = _service(settings)
+    backend = open_backend(settings)
+    failed = 0
     try:
-        results = service.add_many([article for _, article in loaded], progress=True)
-        for (path, _), result in zip(loaded, results):
-            if result.status in ("empty", "conflict"):
+        for added in backend.add([(path, args.article_id or slugify(path.stem)) for path in files]):
+            if added.error is not None:
                 failed += 1
-                why = ("no sentences to index" if result.status == "empty" else
-                       f"article {result.id!r} is a file in corpus/: edit that file, or add this one with another --id")
-                print(f"error: {path}: {why}", file=sys.stderr)
+                print(f"error: {added.path}: {added.error.message}", file=sys.stderr)
+            elif args.json:
+                print(json.dumps({"path": str(added.path), **added.result}, ensure_ascii=False))
             else:
-                print(json.dumps(result.as_dict()))
+                r = added.result
+                print(f"{added.path}: {r['status']} as {r['id']} ({r['passages']} passages)")
     finally:
-        service.close()
+        backend.close()
     return 1 if failed else 0
 
 
@@ -255,25 +264,35 @@ def _article_paths(path: Path) -> list[Path]:
 
 
 def cmd_remove(args, settings: Settings) -> int:
-    service = _service(settings)
+    from qa.serve.backends import open_backend
+
+    backend = open_backend(settings)
     try:
-        removed = service.remove(args.article_id)
+        removed = backend.remove(args.article_id)
     finally:
-        service.close()
-    print(json.dumps({"id": args.article_id, "status": "removed", "passages": removed}))
+        backend.close()
+    print(json.dumps({"id": args.article_id, "status": "removed", "passages": removed}) if args.json
+          else f"removed {args.article_id} ({removed} passages)")
     return 0
 
 
 def cmd_index(args, settings: Settings) -> int:
-    service = _service(settings, allow_rebuild=args.rebuild)
+    from qa.serve.backends import Local, open_backend
+
+    backend = Local(settings, allow_rebuild=True) if args.rebuild else open_backend(settings)
     try:
         if args.rebuild:
-            print(f"re-embedded {service.rebuild(progress=True)} articles with {settings.model}")
-        report = service.sync(progress=True)
-        print(json.dumps({**report.as_dict(), **service.stats()}))
+            print(f"re-embedded {backend.rebuild()} articles with {settings.model}")
+        report = backend.index()
     finally:
-        service.close()
-    return 1 if report.errors else 0
+        backend.close()
+    for problem in report["errors"]:
+        print(f"error: {problem}", file=sys.stderr)
+    print(json.dumps(report) if args.json else
+          f"corpus folder: {report['added']} added, {report['updated']} updated, {report['removed']} removed, "
+          f"{report['unchanged']} unchanged; the index holds {report['articles']} articles ({report['passages']} "
+          "passages)")
+    return 1 if report["errors"] else 0
 
 
 def cmd_eval(args, settings: Settings) -> int:

@@ -113,6 +113,31 @@ class WriteReply(BaseModel):
     title: str
 
 
+class JobAccepted(BaseModel):
+    job: str
+    status_url: str
+
+
+class JobStatus(BaseModel):
+    id: str
+    kind: str = Field(description="add (an article) or sync (the corpus folder)")
+    state: str = Field(description="queued, running, done or failed")
+    done: int = Field(description="passages embedded so far")
+    total: int = Field(description="passages to embed (known batch by batch)")
+    result: Optional[Any] = Field(None, description="when done: the write's result")
+    error: Optional[dict] = Field(None, description="when failed: {code, message}")
+    created_at: str
+    finished_at: Optional[str] = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobStatus]
+
+
+class WriteOptions(BaseModel):
+    wait: bool = Field(True, description="false: answer 202 with a job at once, and write in the background")
+
+
 class Removed(BaseModel):
     id: str
     status: str

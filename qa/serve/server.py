@@ -13,14 +13,17 @@ log = logging.getLogger("qa.server")
 STOP_GRACE_S = 1.5  # how long requests under way may take to finish once asked to stop
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM, to leave waitress's loop."""
+class _Stop(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM, to leave waitress's loop. A KeyboardInterrupt because
+    waitress's loop swallows ordinary exceptions raised while it handles a connection's event (a SIGTERM
+    right after a reply was lost that way) and re-raises only these."""
 
 
 def serve(service: QAService) -> None:
     """Serve ``service`` until SIGTERM or Ctrl-C; the caller closes the service."""
     from waitress import create_server
 
+    from qa.serve.backends import record_server
     from qa.serve.web import create_app
 
     settings = service.settings
@@ -32,9 +35,11 @@ def serve(service: QAService) -> None:
              settings.host, server.effective_port, stats["model"], stats["engine"], stats["vector_index"])
 
     def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not break the stop under way
         raise _Stop
 
     previous = signal.signal(signal.SIGTERM, stop)
+    recorded = record_server(settings, server.effective_port)  # the CLI goes through this server now
     try:
         server.run()
     except (_Stop, KeyboardInterrupt):
@@ -48,4 +53,5 @@ def serve(service: QAService) -> None:
             log.warning("stopping without waiting longer for requests under way (unfinished writes are rolled back)")
         log.info("stopped taking requests in %.1f s", time.perf_counter() - started)
     finally:
+        recorded.unlink(missing_ok=True)
         signal.signal(signal.SIGTERM, previous)

@@ -71,6 +71,7 @@ def create_app(service: QAService) -> Flask:
     metrics = Metrics(service)
     if hasattr(service.encoder, "observer"):
         service.encoder.observer = metrics.observe_batch
+    service.jobs.start()  # the app writes through the job queue
 
     # --- every request: parsed JSON first, then logged and counted -------------------------
 
@@ -153,12 +154,11 @@ def create_app(service: QAService) -> Flask:
         """The no-JavaScript add-article form: same checks as the API, the result shown in the page."""
         try:
             check_write(request, service.settings, form_token=request.form.get("token"))
-            result = service.add(article_from(request))
-            metrics.writes.labels(result.status).inc()
-            message = {"unchanged": f"“{result.title}” is already in the collection; nothing changed.",
-                       "replaced": f"Updated “{result.title}”. Questions now find the new text.",
-                       }.get(result.status, f"Added “{result.title}”. You can ask about it now.")
-            return _page(added=message, status=201 if result.status == "added" else 200)
+            result = _written(service.jobs.wait(service.jobs.add(article_from(request), resume=False)))
+            message = {"unchanged": f"“{result['title']}” is already in the collection; nothing changed.",
+                       "replaced": f"Updated “{result['title']}”. Questions now find the new text.",
+                       }.get(result["status"], f"Added “{result['title']}”. You can ask about it now.")
+            return _page(added=message, status=201 if result["status"] == "added" else 200)
         except errors.QAError as exc:
             return _page(add_error=exc.message, form=request.form, status=status_of(exc))
         except RequestEntityTooLarge:
@@ -193,15 +193,39 @@ def create_app(service: QAService) -> Flask:
         return jsonify(service.articles(request.context.query.offset, request.context.query.limit))
 
     @app.post("/api/articles")
-    @api.validate(json=schemas.ArticleFields, form=schemas.ArticleUpload,
-                  resp=Response(HTTP_201=schemas.WriteReply, HTTP_200=schemas.WriteReply, **_WRITE_ERRORS),
-                  tags=["articles"])
+    @api.validate(query=schemas.WriteOptions, json=schemas.ArticleFields, form=schemas.ArticleUpload,
+                  resp=Response(HTTP_201=schemas.WriteReply, HTTP_200=schemas.WriteReply,
+                                HTTP_202=schemas.JobAccepted, **_WRITE_ERRORS), tags=["articles"])
     def add_article():
-        """Add an article (201), replace the one with its id (200), or nothing if identical (200)."""
+        """Add an article (201), replace the one with its id (200), or nothing if identical (200).
+        With `wait=false`: 202 and a job to follow at once, once the text is stored."""
         check_write(request, service.settings)
-        result = service.add(article_from(request))
-        metrics.writes.labels(result.status).inc()
-        return jsonify(result.as_dict()), 201 if result.status == "added" else 200
+        wait = request.context.query.wait
+        job = service.jobs.add(article_from(request), resume=not wait)
+        if not wait:
+            return jsonify({"job": job, "status_url": f"/api/jobs/{job}"}), 202
+        result = _written(service.jobs.wait(job))
+        return jsonify(result), 201 if result["status"] == "added" else 200
+
+    @app.post("/api/index")
+    @api.validate(resp=Response(HTTP_202=schemas.JobAccepted, **_WRITE_ERRORS), tags=["articles"])
+    def reindex():
+        """Re-read the corpus folder (new, changed and deleted files), as a job."""
+        check_write(request, service.settings)
+        job = service.jobs.sync()
+        return jsonify({"job": job, "status_url": f"/api/jobs/{job}"}), 202
+
+    @app.get("/api/jobs")
+    @api.validate(resp=Response(HTTP_200=schemas.JobList), tags=["articles"])
+    def jobs():
+        """The latest jobs, newest first."""
+        return jsonify({"jobs": service.jobs.recent()})
+
+    @app.get("/api/jobs/<job_id>")
+    @api.validate(resp=Response(HTTP_200=schemas.JobStatus, HTTP_404=schemas.ErrorReply), tags=["articles"])
+    def job_status(job_id: str):
+        """A job's state (queued, running, done, failed), its progress in passages, and its result or error."""
+        return jsonify(service.jobs.status(job_id))
 
     @app.get("/api/articles/<article_id>")
     @api.validate(resp=Response(HTTP_200=schemas.StoredArticle, HTTP_404=schemas.ErrorReply, **_ANY_ERRORS),
@@ -247,6 +271,11 @@ def create_app(service: QAService) -> Flask:
         return jsonify(api.spec)
 
     # --- helpers that need the service ----------------------------------------------------
+
+    def _written(job: dict) -> dict:
+        """A finished add job's result, counted."""
+        metrics.writes.labels(job["result"]["status"]).inc()
+        return job["result"]
 
     def _answered(question: str, required: bool = False) -> dict:
         """The template context for a question's answer: the reply and its groups, or the error."""

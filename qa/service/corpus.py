@@ -15,7 +15,7 @@ from qa.engines.contracts import Engine, FileStamp
 from qa.errors import QAError
 from qa.ingest import article_files, free_id, read_file, slugify
 from qa.ingest.article import Article
-from qa.service.writer import Item, Writer
+from qa.service.writer import Item, Progress, Writer
 
 
 @dataclass
@@ -44,7 +44,7 @@ class CorpusFolder:
         path = row["path"] if row and row["origin"] == "corpus" else None
         return path if path is not None and (self.root / path).exists() else None
 
-    def sync(self, writer: Writer, progress: bool = False) -> SyncReport:
+    def sync(self, writer: Writer, progress: Progress | None = None) -> SyncReport:
         """Make the index mirror the folder."""
         store = self.engine.store
         report = SyncReport()

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from qa.config import Settings
 from qa.embeddings import Embedder, Encoder
-from qa.engines import open_engine
+from qa.engines import open_engine, open_jobs
 from qa.engines.contracts import ArticleRecord
 from qa.errors import BadInput, Conflict, NotFound
 from qa.ingest import Article, check_id, free_id, slugify
@@ -23,7 +23,8 @@ from qa.passages import ModelInput
 from qa.search import Hit, Searcher
 from qa.service.corpus import CorpusFolder, SyncReport
 from qa.service.inputs import check_k, check_question
-from qa.service.writer import Item, WriteResult, Writer
+from qa.service.jobs import Jobs
+from qa.service.writer import Item, Progress, WriteResult, Writer
 
 log = logging.getLogger("qa.writes")
 ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start")
@@ -43,6 +44,7 @@ class QAService:
         self.searcher = Searcher(self.engine, self.encoder, settings.ranking)
         self.corpus = CorpusFolder(settings.corpus_dir, self.engine)
         self.writer = Writer(self.engine, self.encoder, self.model_input, settings, self.corpus.file_of)
+        self.jobs = Jobs(self, open_jobs(settings))  # run only where started (the server)
 
     # --- ask ------------------------------------------------------------------------
 
@@ -77,7 +79,7 @@ class QAService:
 
     # --- add, remove, sync ------------------------------------------------------------
 
-    def add(self, article: Article) -> WriteResult:
+    def add(self, article: Article, progress: Progress | None = None) -> WriteResult:
         """Add an article, or replace the one with the same id; identical content is a no-op.
 
         An article without an id gets a free one made from its title, and is a no-op if the
@@ -92,7 +94,7 @@ class QAService:
                     return WriteResult(same, "unchanged", self.writer.passage_count(same), article.title)
                 taken = lambda candidate: store.article_hash(candidate) is not None  # noqa: E731
                 article = replace(article, id=free_id(slugify(article.title), taken))
-            result = self.writer.write([Item(article)])[0]
+            result = self.writer.write([Item(article)], progress)[0]
         if result.status == "conflict":
             raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/"
                                              f"{self.corpus.file_of(article.id)}: edit the file (the index "
@@ -103,7 +105,7 @@ class QAService:
         _log_write(result.id, result.status, result.passages, started)
         return result
 
-    def add_many(self, articles: Iterable[Article], progress: bool = False) -> list[WriteResult]:
+    def add_many(self, articles: Iterable[Article], progress: Progress | None = None) -> list[WriteResult]:
         """Add or replace many articles in large batches. One with no sentences is reported ``empty``,
         one that would change the article of a file in ``corpus/`` ``conflict``; neither is stored."""
         started = time.perf_counter()
@@ -133,11 +135,11 @@ class QAService:
         _log_write(article_id, "removed", removed, started)
         return removed
 
-    def sync(self, progress: bool = False) -> SyncReport:
+    def sync(self, progress: Progress | None = None) -> SyncReport:
         """Make the index mirror ``corpus/``: new and changed files indexed, deleted files removed."""
         return self.corpus.sync(self.writer, progress)
 
-    def rebuild(self, progress: bool = False) -> int:
+    def rebuild(self, progress: Progress | None = None) -> int:
         """Re-embed every stored article with this service's model and settings; how many there were."""
         return self.writer.rebuild(self.build_id, progress)
 
@@ -183,6 +185,7 @@ class QAService:
         self.engine.claim()
 
     def close(self) -> None:
+        self.jobs.close()
         self.engine.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from qa.config import Settings
 from qa.embeddings import Encoder
@@ -25,6 +25,14 @@ class WriteResult:
 
     def as_dict(self) -> dict:
         return {"id": self.id, "status": self.status, "passages": self.passages, "title": self.title}
+
+
+class Progress(Protocol):
+    """Told how many passages a write will embed, batch by batch, and how many it has embedded."""
+
+    def planned(self, passages: int) -> None: ...
+
+    def embedded(self, passages: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -48,20 +56,18 @@ class Writer:
         self.file_of = file_of
         self.lock = threading.RLock()
 
-    def write(self, items: list[Item], progress: bool = False, force: bool = False) -> list[WriteResult]:
-        """Chunk, embed and store articles, in batches; each batch is one engine write. An article
-        with no sentences is reported ``empty``, one that would change the article of a file in
-        ``corpus/`` ``conflict``; neither is stored. ``force`` re-embeds identical articles too."""
+    def write(self, items: list[Item], progress: Progress | None = None, force: bool = False) -> list[WriteResult]:
+        """Chunk, embed and store articles, in batches; each batch is one engine write, made under
+        the lock (other writes go between batches). An article with no sentences is reported
+        ``empty``, one that would change the article of a file in ``corpus/`` ``conflict``; neither
+        is stored. ``force`` re-embeds identical articles too."""
         results: list[WriteResult] = []
-        bar = _progress(sum(len(i.article.text) for i in items), progress)
-        with self.lock:
-            for batch in _batches(items, self.settings.write_batch_chars):
-                results.extend(self._write_batch(batch, force))
-                bar.update(sum(len(i.article.text) for i in batch))
-        bar.close()
+        for batch in _batches(items, self.settings.write_batch_chars):
+            with self.lock:
+                results.extend(self._write_batch(batch, force, progress))
         return results
 
-    def _write_batch(self, items: list[Item], force: bool) -> list[WriteResult]:
+    def _write_batch(self, items: list[Item], force: bool, progress: Progress | None) -> list[WriteResult]:
         if self.engine.needs_rebuild and not force:
             raise Conflict("model_mismatch", "the index holds another model's vectors; run the rebuild first")
         store = self.engine.store
@@ -93,7 +99,10 @@ class Writer:
                 text, offsets = self.model_input.text(item.article, passage)
                 texts.append(text)
                 spans.append(offsets)
-        vectors, sentence_vectors = self.encoder.encode_passages(texts, spans)
+        if progress is not None:
+            progress.planned(len(texts))
+        vectors, sentence_vectors = self.encoder.encode_passages(texts, spans,
+                                                                 progress.embedded if progress else None)
         records, at = [], 0
         for n, item, passages, status in pending:
             records.append(ArticleRecord(item.article, [
@@ -104,14 +113,14 @@ class Writer:
         self.engine.put(records)
         return [results[n] for n in range(len(items))]
 
-    def rebuild(self, build: str, progress: bool = False) -> int:
+    def rebuild(self, build: str, progress: Progress | None = None) -> int:
         """Re-embed every stored article as ``build`` (after a change of model or passage settings).
 
         Articles are replaced batch by batch, each batch atomically; until the last one is done
         the index is marked as being rebuilt, so an interrupted rebuild is reported at the next
         start instead of silently mixing two models' vectors.
         """
-        with self.lock:
+        with self.lock:  # held throughout: nothing else is written into a half-rebuilt index
             store = self.engine.store
             store.set_meta("build", REBUILDING + build)
             items = [Item(r.article, r.file) for r in store.export()]
@@ -143,7 +152,22 @@ def _batches(items: list[Item], max_chars: int) -> Iterator[list[Item]]:
         yield batch
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
+class PassageBar:
+    """A progress bar on stderr counting passages embedded (the CLI's, the evaluation's)."""
 
-    return tqdm(total=total, unit="char", unit_scale=True, disable=not (enabled and total), desc="indexing")
+    def __init__(self):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=0, unit=" passages", desc="indexing", leave=False)
+
+    def planned(self, passages: int) -> None:
+        self._bar.total += passages
+        self._bar.refresh()
+
+    def embedded(self, passages: int) -> None:
+        self._bar.update(passages)
+
+
+def passage_bar(enabled: bool) -> PassageBar | None:
+    """A bar when ``enabled`` (stderr is a terminal, say); None otherwise."""
+    return PassageBar() if enabled else None

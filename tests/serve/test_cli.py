@@ -51,7 +51,7 @@ def test_add_stores_good_files_and_names_each_file_without_sentences(tmp_path, c
                     "Traffic flowed freely again by the evening.")
     bad.write_text("... !!! ???")
     argv = ["--index-dir", str(tmp_path / "index"), "--corpus-dir", str(tmp_path / "corpus")]
-    assert main(["add", str(good), str(bad)] + argv) == 1
+    assert main(["add", str(good), str(bad), "--json"] + argv) == 1
     out, err = capsys.readouterr()
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["good"]
     assert [line for line in err.splitlines() if line.startswith("error:")] == [f"error: {bad}: no sentences to index"]
@@ -69,7 +69,7 @@ def test_add_refuses_only_the_file_that_would_change_a_corpus_article(tmp_path, 
     argv = ["--index-dir", str(tmp_path / "index"), "--corpus-dir", str(corpus)]
     assert main(["index"] + argv) == 0
     capsys.readouterr()
-    assert main(["add", str(incoming)] + argv) == 1
+    assert main(["add", str(incoming), "--json"] + argv) == 1
     out, err = capsys.readouterr()
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["tram"]  # the other file is stored
     assert [line for line in err.splitlines() if line.startswith("error:")] == [

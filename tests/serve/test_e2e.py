@@ -39,15 +39,15 @@ def test_cli_ask_and_index(tmp_path):
     shutil.copy(SEED, corpus / SEED.name)
     env = {**os.environ, "QA_CORPUS_DIR": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index")}
     run = [sys.executable, str(ROOT / "run.py")]
-    indexed = subprocess.run(run + ["index"], env=env, capture_output=True, text=True, timeout=300)
+    indexed = subprocess.run(run + ["index", "--json"], env=env, capture_output=True, text=True, timeout=300)
     assert indexed.returncode == 0, indexed.stderr
     report = json.loads(indexed.stdout.strip().splitlines()[-1])
     assert report["added"] == 1 and report["articles"] == 1
     asked = subprocess.run(run + ["ask", "What did Ankara buy from Russia for air defense?", "-k", "2"],
                            env=env, capture_output=True, text=True, timeout=300)
     assert asked.returncode == 0, asked.stderr
-    assert asked.stdout.startswith("1. [")
-    assert "S-400" in asked.stdout
+    assert asked.stdout.startswith("answer: ") and "S-400" in asked.stdout.splitlines()[0]
+    assert "\n1. Analyzing Turkish-Russian Partnership (Ahmet Mehmet" in asked.stdout
     bad = subprocess.run(run + ["ask", "   "], env=env, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == "error: a non-empty question is required"

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
+from qa.engines.local.database import Database
 from qa.engines.contracts import ArticleRecord, Changes, FileStamp, PassageRecord, StoredPassage
 from qa.ingest.article import Article
 
@@ -63,47 +62,14 @@ CREATE TABLE IF NOT EXISTS changes (  -- passages added (1) or removed (0), in o
 _BATCH = 500  # ids per query, under SQLite's parameter limit
 
 
-class Store:
-    """Thread-safe access to the database: one connection per thread."""
+class Store(Database):
+    """Articles, passages and the change log."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} COMMIT;")
+        super().__init__(path, SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(articles)")}
         if "headings" not in columns:  # a database made before articles had sections
             self._conn.execute("ALTER TABLE articles ADD COLUMN headings TEXT NOT NULL DEFAULT '[]'")
-
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # --- metadata ---------------------------------------------------------------
 

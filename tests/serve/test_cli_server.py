@@ -1,0 +1,50 @@
+"""The CLI talks to the running server: add, ask, remove and index go through its API (no model to
+load, no fight over the index's writer)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, http, start_server, stop
+
+pytestmark = pytest.mark.slow
+
+
+def cli(tmp_path, *args):
+    env = {**os.environ, "QA_CORPUS_DIR": str(tmp_path / "corpus"), "QA_INDEX_DIR": str(tmp_path / "index"),
+           "QA_API_TOKEN": "s3cret"}
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_add_ask_remove_and_index_through_the_running_server(tmp_path):
+    process, base = start_server(tmp_path, env={"QA_API_TOKEN": "s3cret"})
+    try:
+        story = tmp_path / "tram.txt"
+        story.write_text("Tram Line Opens\n\nThe new tram line opened on Monday. It crosses the river twice "
+                         "and carries 9,000 passengers a day.")
+        added = cli(tmp_path, "add", str(story))
+        assert added.returncode == 0, added.stderr
+        assert added.stdout.strip() == f"{story}: added as tram (2 passages)"  # the header card and the body
+        assert "Failed to acquire" not in added.stderr and "index_busy" not in added.stderr
+        assert http("GET", base + "/api/articles/tram")[0] == 200  # the server has it: it wrote it
+        asked = cli(tmp_path, "ask", "How many passengers does the tram carry?")
+        assert asked.returncode == 0 and "9,000 passengers" in asked.stdout.splitlines()[0]
+        (tmp_path / "corpus" / "ferry.txt").write_text("Ferry Returns\n\nThe ferry returned to service on "
+                                                       "Tuesday. It runs every hour.")
+        indexed = cli(tmp_path, "index", "--json")
+        assert indexed.returncode == 0, indexed.stderr
+        assert '"added": 1' in indexed.stdout and http("GET", base + "/api/articles/ferry")[0] == 200
+        removed = cli(tmp_path, "remove", "tram")
+        assert removed.returncode == 0 and removed.stdout.strip() == "removed tram (2 passages)"
+        assert http("GET", base + "/api/articles/tram")[0] == 404
+        refused = cli(tmp_path, "remove", "tram")
+        assert refused.returncode == 2 and refused.stderr.strip() == "error: no article with id 'tram'"
+    finally:
+        output = stop(process)
+    assert "POST /api/articles" in output and "DELETE /api/articles/tram 200" in output
+    assert not (tmp_path / "index" / "server.json").exists(), "the server forgets where it listened when it stops"
+    alone = cli(tmp_path, "ask", "When did the ferry return?")  # no server: the index itself
+    assert alone.returncode == 0 and "Tuesday" in alone.stdout

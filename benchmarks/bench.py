@@ -317,13 +317,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(index_dir: Path) -> tuple[subprocess.Popen, str, float, dict]:
+def _start_server(index_dir: Path, corpus: Path | None = None) -> tuple[subprocess.Popen, str, float, dict]:
     port = _free_port()
-    empty = index_dir / "no-corpus"
-    empty.mkdir(exist_ok=True)
+    if corpus is None:
+        corpus = index_dir / "no-corpus"
+        corpus.mkdir(exist_ok=True)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"),
-                                "--index-dir", str(index_dir), "--corpus-dir", str(empty), "--port", str(port)],
+                                "--index-dir", str(index_dir), "--corpus-dir", str(corpus), "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     while time.perf_counter() - started < 300:
@@ -401,6 +402,63 @@ def measure_startup(index_dir: Path, runs: int = 3) -> dict:
             "stop_s_median": round(statistics.median(stops), 2)}
 
 
+def _get(url: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"} if body else {})
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read())
+
+
+def _wall(*args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "run.py"), *args], check=True, capture_output=True)
+    return round(time.perf_counter() - started, 2)
+
+
+def measure_writes(seed: Path, questions: list[str], paragraphs: int = 1500) -> dict:
+    """Questions over HTTP while a large add runs as a job, against the same server idle; then the
+    CLI's wall time for one add and one ask through the running server, and with no server."""
+    from urllib.parse import quote
+
+    asked = iter(questions)  # distinct questions: no cached vector answers
+
+    def ask_ms(base: str) -> float:
+        return 1000 * _timed(lambda: _get(base + "/api/ask?k=5&q=" + quote(next(asked))))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "corpus").mkdir()
+        shutil.copy(seed, root / "corpus" / seed.name)
+        folders = ["--index-dir", str(root / "index"), "--corpus-dir", str(root / "corpus")]
+        process, base, _, _ = _start_server(root / "index", root / "corpus")
+        try:
+            for _ in range(WARMUP):
+                ask_ms(base)
+            idle = [ask_ms(base) for _ in range(80)]
+            text = "\n\n".join(f"Paragraph {n} of the long report describes survey site {n}. Site {n} had "
+                                 f"{n % 17} wells and {n % 5} pumps in working order." for n in range(paragraphs))
+            job = _get(base + "/api/articles?wait=false", {"id": "long-report", "title": "Long report", "text": text})
+            busy = []
+            while _get(base + job["status_url"])["state"] in ("queued", "running"):
+                busy.append(ask_ms(base))
+            status = _get(base + job["status_url"])
+            story = root / "ferry.txt"
+            story.write_text("Ferry timetable changes\n\nThe night ferry to Skerry Island will leave at 22:40 "
+                             "from Monday, the harbour master said.", encoding="utf-8")
+            cli_server = {"add_s": _wall("add", str(story), *folders),
+                          "ask_s": _wall("ask", "When will the night ferry leave?", *folders)}
+        finally:
+            _stop(process)
+        cli_local = {"add_s": _wall("add", str(story), "--id", "ferry-2", *folders),
+                     "ask_s": _wall("ask", "When will the night ferry leave?", *folders)}
+    idle_p50, busy_p50 = statistics.median(idle), statistics.median(busy)
+    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "job_passages": status["total"],
+            "job_state": status["state"], "idle_p50_ms": round(idle_p50, 1), "busy_p50_ms": round(busy_p50, 1),
+            "busy_p90_ms": round(sorted(busy)[int(0.9 * len(busy))], 1), "busy_questions": len(busy),
+            "busy_over_idle": round(busy_p50 / idle_p50, 2), "cli_through_server": cli_server,
+            "cli_without_server": cli_local}
+
+
 # --- the vector index at 1M -------------------------------------------------------------
 
 def measure_ann(base: Path, questions: list[str], embedder, n: int = ANN_VECTORS, queries: int = 200) -> dict:
@@ -462,7 +520,7 @@ def _bytes_per_vector(index, n: int) -> int:
 
 # --- the whole run ----------------------------------------------------------------------
 
-STEPS = ("sizes", "http", "startup", "ann")
+STEPS = ("sizes", "http", "startup", "ann", "writes")
 
 
 def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15,
@@ -477,8 +535,13 @@ def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15
     report = json.loads(out.read_text()) if out.exists() else {}
     report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "processor": platform.processor() or platform.machine()}
-    embedder = Embedder()
     questions = _questions(scifact)
+    if "writes" in steps:  # needs no prepared corpus
+        report["writes"] = measure_writes(seed, questions)
+    if not set(steps) - {"writes"}:
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        return report
+    embedder = Embedder()
     forget_stale(work, embedder)
     base = build_base(work, scifact, embedder, report)
     if "sizes" in steps:
@@ -573,6 +636,15 @@ def format_report(report: dict) -> str:
             lines.append(f"{clients:>7} {row['throughput_rps']:>8.1f} {row['p50_ms']:>6.1f}ms {row['p95_ms']:>6.1f}ms"
                          f" {row['speedup']:>7.2f}x {row['of_ceiling']:>9.2f}x {row['errors'] + row['non_2xx']:>6}")
         lines.append(f"one client's p50 is {http['clients']['1']['p50_of_single_encode']}x one bare encode")
+    if "writes" in report:
+        w = report["writes"]
+        lines += ["", "writes as jobs (seed corpus; every question different)" + _when(w),
+                  f"questions idle p50 {w['idle_p50_ms']} ms; while a {w['job_passages']}-passage job ran "
+                  f"p50 {w['busy_p50_ms']} ms, p90 {w['busy_p90_ms']} ms ({w['busy_questions']} questions): "
+                  f"{w['busy_over_idle']}x idle",
+                  f"CLI wall time through the running server: add {w['cli_through_server']['add_s']} s, ask "
+                  f"{w['cli_through_server']['ask_s']} s; with no server: add {w['cli_without_server']['add_s']} s, "
+                  f"ask {w['cli_without_server']['ask_s']} s"]
     if "indexing" in report:
         ix = report["indexing"]
         lines += ["", f"indexing {ix['articles']} articles ({ix['passages']} passages): {ix['passages_per_s']} passages/s"

@@ -73,7 +73,7 @@ def start_server(tmp_path: Path, *args: str, env: dict | None = None):
     process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--port", str(port), *args],
                                env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # a loaded machine starts slowly
     while time.time() < deadline:
         if process.poll() is not None:
             raise AssertionError("server exited early:\n" + process.stdout.read())

@@ -46,6 +46,8 @@ class ArticleRecord:
     passages: list[PassageRecord]
     origin: str = "api"            # 'corpus' (a file in corpus/) or 'api'
     file: FileStamp | None = None  # for 'corpus' articles
+    copy_of: str | None = None     # a republished copy (no passages of its own): the article it repeats
+    signature: bytes | None = None  # the body's near-duplicate signature
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,25 @@ class DocumentStore(Protocol):
         ...
 
     def article_ids(self) -> list[str]: ...
+
+    def copies_of(self, article_ids: Iterable[str]) -> dict[str, list[dict]]:
+        """``{article id: [{"id", "title", "source", "date"}, ...]}`` for the articles that have copies."""
+        ...
+
+    def repoint_copies(self, old: str, new: str) -> None:
+        """Make the copies of ``old`` copies of ``new``."""
+        ...
+
+    def signatures(self) -> dict[str, bytes | None]:
+        """The near-duplicate signature of every original (an article that is not a copy); None where
+        an index made before copies were recognised has none yet."""
+        ...
+
+    def set_signatures(self, signatures: dict[str, bytes]) -> None: ...
+
+    def stored(self, article_id: str) -> Article | None:
+        """The article as it was written."""
+        ...
 
     def set_file(self, article_id: str, file: FileStamp) -> None:
         """Record that a ``corpus/`` file (unchanged in content) now owns an article."""

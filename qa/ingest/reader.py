@@ -18,6 +18,7 @@ from qa.ingest.header import clean_field, header_title, parse_text, split_front_
 from qa.ingest.html import html_text
 from qa.ingest.markdown import markdown_text
 from qa.ingest.pdf import pdf_text
+from qa.ingest.prose import check_prose
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 TEXT_SUFFIXES = {".txt", ".text"} | MARKDOWN_SUFFIXES
@@ -41,7 +42,7 @@ def from_fields(text: object, title: object = None, author: object = None, date:
             raise BadInput("invalid_field", f"'{name}' must be a string")
         if value is not None:
             check_text(value, f"'{name}'")
-    draft = parse_text(check_text(text, "article text"))
+    draft = parse_text(check_prose(check_text(text, "article text")))
     return Article(
         id=check_id(article_id) if article_id else "",  # the service picks a free id from the title
         title=clean_field(title) or draft.title,

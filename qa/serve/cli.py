@@ -247,7 +247,9 @@ def cmd_add(args, settings: Settings) -> int:
                 print(json.dumps({"path": str(added.path), **added.result}, ensure_ascii=False))
             else:
                 r = added.result
-                print(f"{added.path}: {r['status']} as {r['id']} ({r['passages']} passages)")
+                print(f"{added.path}: copy of {r['duplicate_of']}, stored as {r['id']} (not indexed again)"
+                      if r["status"] == "duplicate" else f"{added.path}: {r['status']} as {r['id']} "
+                                                         f"({r['passages']} passages)")
     finally:
         backend.close()
     return 1 if failed else 0
@@ -290,7 +292,7 @@ def cmd_index(args, settings: Settings) -> int:
         print(f"error: {problem}", file=sys.stderr)
     print(json.dumps(report) if args.json else
           f"corpus folder: {report['added']} added, {report['updated']} updated, {report['removed']} removed, "
-          f"{report['unchanged']} unchanged; the index holds {report['articles']} articles ({report['passages']} "
+          f"{report['unchanged']} unchanged, {report['copies']} copies; the index holds {report['articles']} articles ({report['passages']} "
           "passages)")
     return 1 if report["errors"] else 0
 

@@ -56,6 +56,7 @@ class Group:
     article: dict
     confidence: float
     excerpts: list[Excerpt] = field(default_factory=list)
+    copies: list[dict] = field(default_factory=list)  # republished copies that carry the same passages
 
     @property
     def byline(self) -> str:
@@ -68,7 +69,7 @@ def grouped(results: list[dict]) -> list[Group]:
     passages that overlap are merged, so no sentence is shown twice."""
     groups: dict[str, Group] = {}
     for r in results:
-        group = groups.setdefault(r["article"]["id"], Group(r["article"], r["confidence"]))
+        group = groups.setdefault(r["article"]["id"], Group(r["article"], r["confidence"], copies=r["copies"]))
         group.confidence = max(group.confidence, r["confidence"])
         answer = (r["answer_start"], r["answer_end"])
         for excerpt in group.excerpts:

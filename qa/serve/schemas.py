@@ -42,6 +42,14 @@ class ArticleRef(BaseModel):
     source: Optional[str] = None
 
 
+class Copy(BaseModel):
+    """A republished copy: stored and listed, its passages those of the article it repeats."""
+    id: str
+    title: str
+    source: Optional[str] = None
+    date: Optional[str] = None
+
+
 class Result(BaseModel):
     rank: int
     score: float = Field(description="the ranking's score: only comparable within one reply")
@@ -53,12 +61,14 @@ class Result(BaseModel):
     start: int = Field(description="offset of the passage in the article text")
     end: int
     article: ArticleRef
+    copies: list[Copy] = Field(description="other articles that carry this passage (republished copies)")
 
 
 class Answer(BaseModel):
     text: str
     confidence: float = Field(ge=0, le=1)
     article: ArticleRef
+    copies: list[Copy]
     start: int
     end: int
     rank: int = Field(description="the result it was taken from")
@@ -90,7 +100,8 @@ class ArticleSummary(BaseModel):
     source: Optional[str] = None
     origin: str
     added_at: str
-    passages: int
+    passages: int = Field(description="0 for a copy: its passages are its original's")
+    copy_of: Optional[str] = Field(None, description="a republished copy: the article it repeats")
 
 
 class ArticleList(BaseModel):
@@ -104,13 +115,15 @@ class StoredArticle(ArticleSummary):
     text: str
     body_start: int = Field(description="where the header block ends and the body begins")
     headings: list[list[int]] = Field(description="offsets of the body's section headings")
+    copies: list[Copy]
 
 
 class WriteReply(BaseModel):
     id: str
-    status: str = Field(description="added, replaced or unchanged")
+    status: str = Field(description="added, replaced, unchanged or duplicate (stored as a copy, not indexed)")
     passages: int
     title: str
+    duplicate_of: Optional[str] = Field(None, description="for a duplicate: the article it repeats")
 
 
 class JobAccepted(BaseModel):

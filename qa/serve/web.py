@@ -157,12 +157,27 @@ def create_app(service: QAService) -> Flask:
             result = _written(service.jobs.wait(service.jobs.add(article_from(request), resume=False)))
             message = {"unchanged": f"“{result['title']}” is already in the collection; nothing changed.",
                        "replaced": f"Updated “{result['title']}”. Questions now find the new text.",
+                       "duplicate": f"Stored “{result['title']}” as a copy of the article "
+                                    f"{result.get('duplicate_of')}: answers show that story once and name "
+                                    "this copy beside it.",
                        }.get(result["status"], f"Added “{result['title']}”. You can ask about it now.")
-            return _page(added=message, status=201 if result["status"] == "added" else 200)
+            return _page(added=message, status=_created(result))
         except errors.QAError as exc:
             return _page(add_error=exc.message, form=request.form, status=status_of(exc))
         except RequestEntityTooLarge:
             return _page(add_error=f"the upload is over the limit of {limit} bytes", status=413)
+
+    @app.post("/reindex")
+    @api.validate(resp=Response(HTTP_202=None), tags=["pages"], skip_validation=True)
+    def reindex_from_form():
+        """The no-JavaScript 'Re-read the corpus folder' button: a sync job, reported in the page."""
+        try:
+            check_write(request, service.settings, form_token=request.form.get("token"))
+            job = service.jobs.sync()
+        except errors.QAError as exc:
+            return _page(reindex_error=exc.message, status=status_of(exc))
+        return _page(reindexed=f"Re-reading the corpus folder in the background (job {job}); reload the page "
+                               "in a moment to see the articles.", status=202)
 
     # --- API -----------------------------------------------------------------------
 
@@ -205,7 +220,7 @@ def create_app(service: QAService) -> Flask:
         if not wait:
             return jsonify({"job": job, "status_url": f"/api/jobs/{job}"}), 202
         result = _written(service.jobs.wait(job))
-        return jsonify(result), 201 if result["status"] == "added" else 200
+        return jsonify(result), _created(result)
 
     @app.post("/api/index")
     @api.validate(resp=Response(HTTP_202=schemas.JobAccepted, **_WRITE_ERRORS), tags=["articles"])
@@ -271,6 +286,10 @@ def create_app(service: QAService) -> Flask:
         return jsonify(api.spec)
 
     # --- helpers that need the service ----------------------------------------------------
+
+    def _created(result: dict) -> int:
+        """201 when a new article was stored (a copy too), 200 otherwise."""
+        return 201 if result["status"] in ("added", "duplicate") else 200
 
     def _written(job: dict) -> dict:
         """A finished add job's result, counted."""

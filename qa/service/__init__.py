@@ -1,9 +1,17 @@
 """The front door: :class:`QAService` (ask, add, remove, articles, stats), with the write path and
-the corpus folder behind it."""
+the corpus folder behind it.
 
-from qa.service.corpus import SyncReport
-from qa.service.inputs import check_k, check_question
-from qa.service.service import QAService
-from qa.service.writer import WriteResult, passage_bar
+Names are imported on first use, so that the CLI can check a question (``check_question``) and go
+through a running server without importing the engines and the model's libraries."""
 
-__all__ = ["QAService", "SyncReport", "WriteResult", "check_k", "check_question", "passage_bar"]
+from importlib import import_module
+
+_WHERE = {"QAService": "service", "SyncReport": "corpus", "WriteResult": "writer", "passage_bar": "writer",
+          "check_k": "inputs", "check_question": "inputs"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)

@@ -24,11 +24,12 @@ class SyncReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    copies: int = 0  # new files stored as republished copies of another article
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"added": self.added, "updated": self.updated, "removed": self.removed,
-                "unchanged": self.unchanged, "errors": self.errors}
+                "unchanged": self.unchanged, "copies": self.copies, "errors": self.errors}
 
 
 class CorpusFolder:
@@ -52,7 +53,7 @@ class CorpusFolder:
             known = store.corpus_files()
             on_disk = {str(p.relative_to(self.root)): p for p in article_files(self.root)}
             for rel in sorted(set(known) - set(on_disk)):
-                self.engine.delete(known[rel][0])
+                writer.delete(known[rel][0])
                 report.removed += 1
             items = []
             taken = self._taken_ids(known)
@@ -81,6 +82,8 @@ class CorpusFolder:
                     report.unchanged += 1
                 elif result.status == "replaced":
                     report.updated += 1
+                elif result.status == "duplicate":
+                    report.copies += 1
                 else:
                     report.added += 1
         return report

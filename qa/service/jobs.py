@@ -57,7 +57,7 @@ class Jobs:
         """Queue an article (already read and checked); the job id, once the text is stored.
         ``resume=False`` when the caller waits for it: a crash then ends the job instead of finishing it
         unseen after the restart (the caller saw the connection drop, nothing of the article was kept)."""
-        job_id = self.store.submit("add", {"article": asdict(article)}, resume)
+        job_id = self.store.submit("add", {"article": asdict(self.service.accept(article))}, resume)
         self._wake.set()
         return job_id
 

@@ -20,6 +20,7 @@ from qa.engines.contracts import ArticleRecord
 from qa.errors import BadInput, Conflict, NotFound
 from qa.ingest import Article, check_id, free_id, slugify
 from qa.passages import ModelInput
+from qa.passages.sentences import split_lines, split_sentences
 from qa.search import Hit, Searcher
 from qa.service.corpus import CorpusFolder, SyncReport
 from qa.service.inputs import check_k, check_question
@@ -27,7 +28,8 @@ from qa.service.jobs import Jobs
 from qa.service.writer import Item, Progress, WriteResult, Writer
 
 log = logging.getLogger("qa.writes")
-ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start")
+ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start",
+                  "copy_of")
 
 
 class QAService:
@@ -55,7 +57,9 @@ class QAService:
         k = check_k(k, self.settings.max_k)
         started = time.perf_counter()
         hits = self.search(question, k)
-        results = [_result(rank, hit) for rank, hit in enumerate(hits, 1)]
+        copies = self.copies(hit.passage.article_id for hit in hits)
+        results = [{**_result(rank, hit), "copies": copies.get(hit.passage.article_id, [])}
+                   for rank, hit in enumerate(hits, 1)]
         return {"question": question, "took_ms": round((time.perf_counter() - started) * 1000, 1),
                 "answer": self._answer(results), "results": results}
 
@@ -67,11 +71,16 @@ class QAService:
         if best is None or best["confidence"] < threshold:
             return None
         return {"text": best["answer"], "confidence": best["confidence"], "article": best["article"],
-                "start": best["answer_start"], "end": best["answer_end"], "rank": best["rank"]}
+                "copies": best["copies"], "start": best["answer_start"], "end": best["answer_end"],
+                "rank": best["rank"]}
 
     def search(self, question: str, k: int) -> list[Hit]:
         """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds)."""
         return self.searcher.search(question, k)
+
+    def copies(self, article_ids: Iterable[str]) -> dict[str, list[dict]]:
+        """The republished copies of each article that has any: they carry its passages too."""
+        return self.engine.store.copies_of(article_ids)
 
     def warm(self, questions: list[str]) -> None:
         """Encode many questions in large batches ahead of asking them one by one."""
@@ -101,9 +110,16 @@ class QAService:
                                              "follows at the next start or `run.py index`), or send this "
                                              "text under another id")
         if result.status == "empty":
-            raise BadInput("no_sentences", f"article {article.id!r} has no sentences to index")
+            raise _no_sentences(article)
         _log_write(result.id, result.status, result.passages, started)
         return result
+
+    def accept(self, article: Article) -> Article:
+        """What can be refused before the model runs, refused now: a job is then refused when it is
+        sent, not failed once it has been queued."""
+        if not (split_sentences(article.text, article.body_start) or split_lines(article.text, 0, article.body_start)):
+            raise _no_sentences(article)
+        return article
 
     def add_many(self, articles: Iterable[Article], progress: Progress | None = None) -> list[WriteResult]:
         """Add or replace many articles in large batches. One with no sentences is reported ``empty``,
@@ -129,7 +145,7 @@ class QAService:
             if path is not None:
                 raise Conflict("corpus_article", f"article {article_id!r} is the file corpus/{path}: delete the "
                                                  "file and the index follows at the next start or `run.py index`")
-            removed = self.engine.delete(article_id)
+            removed = self.writer.delete(article_id)
         if removed is None:
             raise NotFound("article_not_found", f"no article with id {article_id!r}")
         _log_write(article_id, "removed", removed, started)
@@ -167,7 +183,8 @@ class QAService:
         row = self.engine.store.article(article_id)
         if row is None:
             raise NotFound("article_not_found", f"no article with id {article_id!r}")
-        return {**{key: row[key] for key in ARTICLE_FIELDS}, "headings": json.loads(row["headings"])}
+        return {**{key: row[key] for key in ARTICLE_FIELDS}, "headings": json.loads(row["headings"]),
+                "copies": self.copies([article_id]).get(article_id, [])}
 
     def articles(self, offset: int = 0, limit: int = 20) -> dict:
         total, _ = self.engine.store.counts()
@@ -187,6 +204,10 @@ class QAService:
     def close(self) -> None:
         self.jobs.close()
         self.engine.close()
+
+
+def _no_sentences(article: Article) -> BadInput:
+    return BadInput("no_sentences", f"article {article.id or article.title!r} has no sentences to index")
 
 
 def _log_write(article_id: str, status: str, passages: int, started: float, level: int = logging.INFO) -> None:

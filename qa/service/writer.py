@@ -7,6 +7,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
+import numpy as np
+
 from qa.config import Settings
 from qa.embeddings import Encoder
 from qa.engines.build import REBUILDING
@@ -14,17 +16,23 @@ from qa.engines.contracts import ArticleRecord, Engine, FileStamp, PassageRecord
 from qa.errors import Conflict
 from qa.ingest.article import Article
 from qa.passages import ModelInput
+from qa.service import copies
+from qa.service.copies import Originals
 
 
 @dataclass(frozen=True)
 class WriteResult:
     id: str
-    status: str  # added | replaced | unchanged | empty (no sentences) | conflict (a corpus/ file's id)
+    # added | replaced | unchanged | duplicate (stored as a copy of ``duplicate_of``, not indexed)
+    # | empty (no sentences) | conflict (a corpus/ file's id)
+    status: str
     passages: int
     title: str = ""
+    duplicate_of: str | None = None
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "status": self.status, "passages": self.passages, "title": self.title}
+        out = {"id": self.id, "status": self.status, "passages": self.passages, "title": self.title}
+        return out if self.duplicate_of is None else {**out, "duplicate_of": self.duplicate_of}
 
 
 class Progress(Protocol):
@@ -55,6 +63,18 @@ class Writer:
         self.settings = settings
         self.file_of = file_of
         self.lock = threading.RLock()
+        self.originals = Originals(self._signatures())
+
+    def _signatures(self) -> dict[str, np.ndarray]:
+        """Every original's signature; those an index made before copies were recognised lacks are
+        computed (once) and stored."""
+        store = self.engine.store
+        known = store.signatures()
+        missing = {article_id: copies.signature(store.stored(article_id))
+                   for article_id, blob in known.items() if blob is None}
+        if missing:
+            store.set_signatures({article_id: copies.as_bytes(values) for article_id, values in missing.items()})
+        return {**{i: copies.from_bytes(b) for i, b in known.items() if b is not None}, **missing}
 
     def write(self, items: list[Item], progress: Progress | None = None, force: bool = False) -> list[WriteResult]:
         """Chunk, embed and store articles, in batches; each batch is one engine write, made under
@@ -72,6 +92,8 @@ class Writer:
             raise Conflict("model_mismatch", "the index holds another model's vectors; run the rebuild first")
         store = self.engine.store
         pending, results = [], {}
+        copied: list[ArticleRecord] = []
+        in_batch = Originals({})  # the batch's own originals: a copy may follow its original in one batch
         for n, item in enumerate(items):
             article = item.article
             old_hash = store.article_hash(article.id)
@@ -85,16 +107,26 @@ class Writer:
                 # both), so it is not stored; the caller reports it.
                 results[n] = WriteResult(article.id, "conflict", 0, article.title)
                 continue
+            values = copies.signature(article)
+            original = (self.originals.original_of(values, exclude=article.id)
+                        or in_batch.original_of(values, exclude=article.id))
+            origin = "corpus" if item.file else "api"
+            if original is not None:
+                copied.append(ArticleRecord(article, [], origin, item.file, original, copies.as_bytes(values)))
+                results[n] = WriteResult(article.id, "duplicate", 0, article.title, original)
+                continue
             passages = self.model_input.passages(article)
             if not passages:  # nothing to store; the caller reports it
                 results[n] = WriteResult(article.id, "empty", 0, article.title)
                 continue
-            pending.append((n, item, passages, "replaced" if old_hash else "added"))
+            in_batch.put(article.id, values)
+            pending.append((n, item, passages, "replaced" if old_hash else "added", values))
         if not pending:
+            self._put(copied, {})
             return [results[n] for n in range(len(items))]
         self.engine.claim()  # before the model runs: another process may hold the index
         texts, spans = [], []
-        for _, item, passages, _ in pending:
+        for _, item, passages, _, _ in pending:
             for passage in passages:
                 text, offsets = self.model_input.text(item.article, passage)
                 texts.append(text)
@@ -103,15 +135,49 @@ class Writer:
             progress.planned(len(texts))
         vectors, sentence_vectors = self.encoder.encode_passages(texts, spans,
                                                                  progress.embedded if progress else None)
-        records, at = [], 0
-        for n, item, passages, status in pending:
+        records, signatures, at = [], {}, 0
+        for n, item, passages, status, values in pending:
             records.append(ArticleRecord(item.article, [
                 PassageRecord(p.start, p.end, p.sentences, vectors[at + i], sentence_vectors[at + i])
-                for i, p in enumerate(passages)], "corpus" if item.file else "api", item.file))
+                for i, p in enumerate(passages)], "corpus" if item.file else "api", item.file,
+                signature=copies.as_bytes(values)))
+            signatures[item.article.id] = values
             results[n] = WriteResult(item.article.id, status, len(passages), item.article.title)
             at += len(passages)
-        self.engine.put(records)
+        self._put(records + copied, signatures)
         return [results[n] for n in range(len(items))]
+
+    def _put(self, records: list[ArticleRecord], signatures: dict[str, np.ndarray]) -> None:
+        """One engine write, then the originals brought level with it: an article that became a copy
+        hands its own copies on to its original."""
+        if not records:
+            return
+        self.engine.put(records)
+        for record in records:
+            article_id = record.article.id
+            if record.copy_of is None:
+                self.originals.put(article_id, signatures[article_id])
+            else:
+                self.originals.forget(article_id)
+                self.engine.store.repoint_copies(article_id, record.copy_of)
+
+    def delete(self, article_id: str) -> int | None:
+        """Remove an article; the passages that went with it, or None if there was none. Its oldest
+        copy takes its place (indexed now, from its own text) and the other copies follow that one."""
+        with self.lock:
+            store = self.engine.store
+            heirs = store.copies_of([article_id]).get(article_id, [])
+            removed = self.engine.delete(article_id)
+            if removed is None:
+                return None
+            self.originals.forget(article_id)
+            if heirs:
+                heir = heirs[0]["id"]
+                row = store.article(heir)
+                file = FileStamp(row["path"], row["mtime_ns"] or 0, row["size"] or 0) if row["path"] else None
+                result = self.write([Item(store.stored(heir), file)], force=True)[0]
+                store.repoint_copies(article_id, result.duplicate_of or heir)
+            return removed
 
     def rebuild(self, build: str, progress: Progress | None = None) -> int:
         """Re-embed every stored article as ``build`` (after a change of model or passage settings).

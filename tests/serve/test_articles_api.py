@@ -191,6 +191,7 @@ def test_upload_formats(client, filename, data, expect):
     ({"title": "x", "text": "Fine text.\u0000 Hidden after a NUL."}, 400, "undecodable"),
     ({"title": "x\udc00", "text": "Fine text here."}, 400, "undecodable"),
     ({"title": "x", "text": ["not", "a", "string"]}, 400, "empty_text"),
+    ({"title": "x", "text": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpams=\n" * 40}, 400, "not_prose"),
 ])
 def test_bad_articles_are_refused_and_change_nothing(client, service, payload, status, code):
     before = counts(service)
@@ -208,6 +209,9 @@ def test_bad_uploads(client, service):
     assert client.post("/api/articles", files=upload).status_code == 400
     assert_error(post_raw(client, "/api/articles", "plain", "text/plain"), 415, "unsupported_media_type")
     assert_error(post_raw(client, "/api/articles", "{oops"), 400, "malformed_json")
+    hexdump = "\n".join(f"{at:08x}: 4865 6c6c 6f20 776f 726c 6421 0a00" for at in range(0, 4000, 16)).encode()
+    assert_error(client.post("/api/articles?wait=false", files={"file": ("dump.txt", io.BytesIO(hexdump))}),
+                 400, "not_prose")
     assert_error(client.get("/api/articles/a..b"), 400, "invalid_id")
     assert client.delete("/api/articles/a/b").status_code in (404, 405)
     assert counts(service) == before

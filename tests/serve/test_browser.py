@@ -16,10 +16,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process, base = start_server(tmp_path_factory.mktemp("browser"))
-    yield base
+def served(tmp_path_factory):
+    """The server's address and the folder holding its corpus/ and index/."""
+    root = tmp_path_factory.mktemp("browser")
+    process, base = start_server(root)
+    yield base, root
     stop(process)
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    return served[0]
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +159,9 @@ def test_works_with_javascript_disabled(browser, server):
         assert "You can ask about it now" in add_by_paste(page, "No Script Story",
                                                           "Nobody needed scripts to post this story about otters. "
                                                           "The otters were counted by hand.")
+        page.get_by_role("button", name="Re-read the corpus folder").click()
+        page.wait_for_selector("#reindex-status .success")
+        assert "in the background" in page.locator("#reindex-status").inner_text()
     finally:
         context.close()
 
@@ -248,3 +258,27 @@ def test_the_api_docs_page_loads_with_no_other_host(page, server):
     page.get_by_text("/api/ask", exact=True).first.wait_for()
     assert requested and all(url.startswith(server) or url.startswith("data:") for url in requested), requested
     screenshot(page, "api-docs")
+
+
+def test_a_long_article_shows_its_progress_and_the_corpus_folder_is_re_read(page, served):
+    base, root = served
+    page.goto(base + "/")
+    text = "\n\n".join(f"Section {n} of the harbour survey counted {n % 9 + 2} moorings at pier {n}. "
+                         f"Pier {n} was last dredged in {1990 + n % 30}." for n in range(160))
+    page.get_by_label("Title").fill("Harbour Survey")
+    page.get_by_label("Article text").fill(text)
+    page.get_by_role("button", name="Add article").click()
+    page.wait_for_function("/of \\d+ passages/.test(document.querySelector('#add-status').textContent)")
+    progress = page.locator("#add-progress")
+    assert progress.is_visible() and int(progress.get_attribute("max")) > 100
+    page.wait_for_selector("#add-status .success", timeout=300_000)
+    assert "Added “Harbour Survey”" in page.locator("#add-status").inner_text()
+
+    (root / "corpus" / "ferry-timetable.txt").write_text(
+        "Ferry timetable changes\n\nThe night ferry to Skerry Island will leave at 22:40 from Monday. "
+        "The harbour master said the change follows the new tide tables.", encoding="utf-8")
+    page.get_by_role("button", name="Re-read the corpus folder").click()
+    page.wait_for_selector("#reindex-status .success")
+    assert "1 added" in page.locator("#reindex-status").inner_text()
+    assert page.locator("#article-list", has_text="Ferry timetable changes").count() == 1
+    screenshot(page, "page-after-jobs")

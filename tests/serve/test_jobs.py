@@ -49,7 +49,11 @@ def test_a_large_add_is_accepted_at_once_and_followed_to_done(tmp_path):
         assert any("Site 120 had" in r["text"] for r in top)
         assert http("GET", base + "/api/jobs/nope")[0] == 404
         bad = http("POST", base + "/api/articles?wait=false", {"title": "x", "text": "... !!! ???"})
-        assert bad[0] == 202 and follow(base, bad[1]["job"])["error"]["code"] == "no_sentences"
+        assert bad[0] == 400 and bad[1]["error"]["code"] == "no_sentences"  # refused when sent, not queued
+        clash = http("POST", base + "/api/articles?wait=false",
+                     {"id": "turkish-russian-partnership", "title": "x", "text": "Other text about otters."})
+        failed = follow(base, clash[1]["job"])
+        assert clash[0] == 202 and failed["state"] == "failed" and failed["error"]["code"] == "corpus_article"
     finally:
         kill(process)
 

@@ -11,7 +11,8 @@ TEXT = "Title\n\nOne. Two. Three.\n\nSection\n\nFour. Five."
 def result(rank, start, end, answer, confidence, article="a"):
     return {"rank": rank, "start": start, "end": end, "text": TEXT[start:end], "answer": TEXT[answer[0]:answer[1]],
             "answer_start": answer[0], "answer_end": answer[1], "confidence": confidence,
-            "article": {"id": article, "title": article.upper(), "author": "Ann", "date": None, "source": "Post"}}
+            "article": {"id": article, "title": article.upper(), "author": "Ann", "date": None, "source": "Post"},
+            "copies": []}
 
 
 @pytest.mark.parametrize("confidence,words", [(0.97, "very likely, 97%"), (0.5, "likely, 50%"),

@@ -7,7 +7,8 @@ from qa.ingest import Article, read_file
 
 def test_sync_mirrors_the_folder(make_service, tmp_path, test_encoder):
     service = make_service(encoder=test_encoder)
-    assert service.sync().as_dict() == {"added": 1, "updated": 0, "removed": 0, "unchanged": 0, "errors": []}
+    assert service.sync().as_dict() == {"added": 1, "updated": 0, "removed": 0, "unchanged": 0, "copies": 0,
+                                      "errors": []}
     corpus = tmp_path / "corpus"
     (corpus / "otters.md").write_text("# Otters Return\n\nOtters returned to the Wey river this spring. "
                                       "Anglers reported sightings near the old mill.\n")

@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS articles (
     path TEXT UNIQUE,                -- corpus-relative path for 'corpus' articles
     mtime_ns INTEGER,
     size INTEGER,
-    added_at TEXT NOT NULL
+    added_at TEXT NOT NULL,
+    copy_of TEXT,                    -- a republished copy: the id of the article whose passages it shares
+    signature BLOB                   -- MinHash of the body, to recognise copies
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
 CREATE TABLE IF NOT EXISTS passages (
@@ -59,6 +61,7 @@ CREATE TABLE IF NOT EXISTS changes (  -- passages added (1) or removed (0), in o
     added INTEGER NOT NULL
 );
 """
+_ADDED_COLUMNS = {"headings": "TEXT NOT NULL DEFAULT '[]'", "copy_of": "TEXT", "signature": "BLOB"}
 _BATCH = 500  # ids per query, under SQLite's parameter limit
 
 
@@ -68,8 +71,10 @@ class Store(Database):
     def __init__(self, path: Path):
         super().__init__(path, SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(articles)")}
-        if "headings" not in columns:  # a database made before articles had sections
-            self._conn.execute("ALTER TABLE articles ADD COLUMN headings TEXT NOT NULL DEFAULT '[]'")
+        for column, definition in _ADDED_COLUMNS.items():  # a database made before the column existed
+            if column not in columns:
+                self._conn.execute(f"ALTER TABLE articles ADD COLUMN {column} {definition}")
+        self._conn.execute("CREATE INDEX IF NOT EXISTS articles_copy_of ON articles(copy_of)")
 
     # --- metadata ---------------------------------------------------------------
 
@@ -100,10 +105,11 @@ class Store(Database):
                     removed += _delete(conn, row[0]) if row else []
                 conn.execute(
                     "INSERT INTO articles(id, title, author, date, source, text, body_start, headings, content_hash,"
-                    " origin, path, mtime_ns, size, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " origin, path, mtime_ns, size, added_at, copy_of, signature)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (a.id, a.title, a.author, a.date, a.source, a.text, a.body_start, json.dumps(a.headings),
                      a.content_hash, record.origin, file.path if file else None, file.mtime_ns if file else None,
-                     file.size if file else None, added_at))
+                     file.size if file else None, added_at, record.copy_of, record.signature))
                 ids = []
                 for ord_, p in enumerate(record.passages):
                     cursor = conn.execute(
@@ -127,6 +133,11 @@ class Store(Database):
             removed = _delete(conn, article_id)
             _log(conn, removed, added=False)
             return removed, _generation(conn)
+
+    def repoint_copies(self, old: str, new: str) -> None:
+        """The copies of ``old`` become copies of ``new`` (``old`` was removed, or became a copy of ``new``)."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE articles SET copy_of = ? WHERE copy_of = ? AND id != ?", (new, old, new))
 
     def set_file(self, article_id: str, file: FileStamp) -> None:
         with self._transaction() as conn:
@@ -170,7 +181,7 @@ class Store(Database):
 
     def articles(self, offset: int = 0, limit: int = 50) -> list[dict]:
         rows = self._conn.execute(
-            "SELECT a.id, a.title, a.author, a.date, a.source, a.origin, a.added_at,"
+            "SELECT a.id, a.title, a.author, a.date, a.source, a.origin, a.added_at, a.copy_of,"
             " (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) AS passages"
             " FROM articles a ORDER BY a.added_at, a.id LIMIT ? OFFSET ?", (limit, offset))
         return [dict(r) for r in rows]
@@ -182,6 +193,31 @@ class Store(Database):
     def article_hash(self, article_id: str) -> str | None:
         row = self._conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
+
+    def stored(self, article_id: str) -> Article | None:
+        row = self._conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return article_of(row) if row else None
+
+    def set_signatures(self, signatures: dict[str, bytes]) -> None:
+        with self._transaction() as conn:
+            conn.executemany("UPDATE articles SET signature = ? WHERE id = ?",
+                             [(blob, article_id) for article_id, blob in signatures.items()])
+
+    def copies_of(self, article_ids: Iterable[str]) -> dict[str, list[dict]]:
+        """The copies of each article that has any, oldest first."""
+        ids, out = list(dict.fromkeys(article_ids)), {}
+        for lo in range(0, len(ids), _BATCH):
+            part = ids[lo:lo + _BATCH]
+            for r in self._conn.execute(
+                    "SELECT copy_of, id, title, source, date FROM articles"
+                    f" WHERE copy_of IN ({','.join('?' * len(part))}) ORDER BY added_at, rowid", part):
+                out.setdefault(r["copy_of"], []).append(
+                    {"id": r["id"], "title": r["title"], "source": r["source"], "date": r["date"]})
+        return out
+
+    def signatures(self) -> dict[str, bytes]:
+        """The body signature of every original (an article that is not a copy); None where not yet made."""
+        return {r[0]: r[1] for r in self._conn.execute("SELECT id, signature FROM articles WHERE copy_of IS NULL")}
 
     def article_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT id FROM articles")]
@@ -244,7 +280,7 @@ class Store(Database):
                         for r in self._conn.execute('SELECT start, "end", sentences, vector, sentence_vectors'
                                                     " FROM passages WHERE article_id = ? ORDER BY ord", (a["id"],))]
             file = FileStamp(a["path"], a["mtime_ns"] or 0, a["size"] or 0) if a["path"] else None
-            yield ArticleRecord(article_of(a), passages, a["origin"], file)
+            yield ArticleRecord(article_of(a), passages, a["origin"], file, a["copy_of"], a["signature"])
 
 
 def article_of(row: sqlite3.Row | dict) -> Article:

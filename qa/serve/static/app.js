@@ -71,7 +71,69 @@
     if (body.status === "replaced") {
       return "Updated “" + body.title + "”. Questions now find the new text.";
     }
+    if (body.status === "duplicate") {
+      return "Stored “" + body.title + "” as a copy of the article " + body.duplicate_of +
+        ": answers show that story once and name this copy beside it.";
+    }
     return "Added “" + body.title + "”. You can ask about it now.";
+  }
+
+  function errorText(body, status) {
+    const message = body && body.error ? body.error.message : "something went wrong on the server (" + status + ")";
+    return message.charAt(0).toUpperCase() + message.slice(1) + ".";
+  }
+
+  // Follow a background job to its end, showing its progress in passages; its final status.
+  async function followJob(url, status, progress, doing) {
+    for (;;) {
+      const response = await fetch(url);
+      const job = await response.json();
+      if (!response.ok) {
+        throw new Error(errorText(job, response.status));
+      }
+      if (job.state === "done") {
+        return job;
+      }
+      if (job.state === "failed") {
+        throw new Error(errorText({ error: job.error }, 400));
+      }
+      if (job.total) {
+        progress.max = job.total;
+        progress.value = job.done;
+        showStatus(status, doing + ": " + job.done + " of " + job.total + " passages…");
+      } else {
+        showStatus(status, job.state === "queued" ? "Waiting for the writes ahead of it…" : doing + "…");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+  }
+
+  async function reindex(form) {
+    const status = $("#reindex-status");
+    const progress = $("#reindex-progress");
+    const token = new FormData(form).get("token");
+    showStatus(status, "Asking the server to re-read the folder…");
+    try {
+      const response = await fetch("/api/index", {
+        method: "POST", headers: token ? { Authorization: "Bearer " + token } : {},
+      });
+      const body = await response.json();
+      if (response.status !== 202) {
+        showStatus(status, errorText(body, response.status), "error");
+        return;
+      }
+      progress.hidden = false;
+      const job = await followJob(body.status_url, status, progress, "Indexing new and changed files");
+      const r = job.result;
+      showStatus(status, "Corpus folder re-read: " + r.added + " added, " + r.updated + " updated, " + r.removed +
+        " removed, " + r.unchanged + " unchanged" + (r.errors.length ? "; " + r.errors.join("; ") : "") + ".",
+        r.errors.length ? "error" : "success");
+      await refreshCorpus();
+    } catch (err) {
+      showStatus(status, err.message || "The server could not be reached.", "error");
+    } finally {
+      progress.hidden = true;
+    }
   }
 
   function addArticle(form) {
@@ -89,7 +151,7 @@
       return;
     }
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/articles");
+    xhr.open("POST", "/api/articles?wait=false"); // answered once stored; the job is followed below
     if (token) {
       xhr.setRequestHeader("Authorization", "Bearer " + token);
     }
@@ -106,21 +168,27 @@
       }
     });
     xhr.addEventListener("load", async () => {
-      progress.hidden = true;
       let body = {};
       try {
         body = JSON.parse(xhr.responseText);
       } catch (err) {
         body = {};
       }
-      if (xhr.status >= 400) {
-        const message = body.error ? body.error.message : "something went wrong on the server (" + xhr.status + ")";
-        showStatus(status, message.charAt(0).toUpperCase() + message.slice(1) + ".", "error");
+      if (xhr.status !== 202) {
+        progress.hidden = true;
+        showStatus(status, errorText(body, xhr.status), "error");
         return;
       }
-      showStatus(status, addedMessage(body), "success");
       form.reset();
-      await refreshCorpus();
+      try {
+        const job = await followJob(body.status_url, status, progress, "Indexing the article");
+        showStatus(status, addedMessage(job.result), "success");
+        await refreshCorpus();
+      } catch (err) {
+        showStatus(status, err.message || "The server could not be reached.", "error");
+      } finally {
+        progress.hidden = true;
+      }
     });
     xhr.addEventListener("error", () => {
       progress.hidden = true;
@@ -156,6 +224,13 @@
       addForm.addEventListener("submit", (event) => {
         event.preventDefault();
         addArticle(addForm);
+      });
+    }
+    const reindexForm = $("#reindex-form");
+    if (reindexForm) {
+      reindexForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        reindex(reindexForm);
       });
     }
     const passage = document.getElementById("passage");

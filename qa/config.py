@@ -96,6 +96,18 @@ class VectorIndexConfig:
 
 
 @dataclass(frozen=True)
+class FetchConfig:
+    """Fetching pages and feeds from the web: what may be reached, and how much is read."""
+
+    allow_private: bool = False   # QA_FETCH_ALLOW_PRIVATE=1: loopback, private and link-local addresses too
+    allow: tuple[str, ...] = ()   # QA_FETCH_ALLOW: networks reachable even though private ("10.1.0.0/16,...")
+    timeout_s: float = 20.0       # a whole fetch, redirects included
+    max_redirects: int = 5
+    max_bytes: int = 5 * 1024 * 1024
+    feed_check_s: float = 15.0    # how often the feed poller looks for feeds that are due
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where the data lives and how the service behaves."""
 
@@ -120,6 +132,7 @@ class Settings:
     chunking: ChunkingConfig = ChunkingConfig()
     model_input: ModelInputConfig = ModelInputConfig()
     ranking: RankingConfig = RankingConfig()
+    fetch: FetchConfig = FetchConfig()
 
     def __post_init__(self):
         if not 0 <= self.port <= 65535:
@@ -155,6 +168,10 @@ class Settings:
             log_level=_env_choice("QA_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
             log_format=_env_choice("QA_LOG_FORMAT", LOG_FORMATS, "text"),
             vector_index=VectorIndexConfig(kind=_env_choice("QA_ANN", ANN_KINDS, "auto")),
+            fetch=FetchConfig(allow_private=env("QA_FETCH_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+                              allow=tuple(n.strip() for n in (env("QA_FETCH_ALLOW") or "").split(",") if n.strip()),
+                              timeout_s=_env_number("QA_FETCH_TIMEOUT", float, 20.0),
+                              max_bytes=_env_number("QA_MAX_UPLOAD_BYTES", int, 5 * 1024 * 1024)),
         )
 
     def with_(self, **changes) -> "Settings":
@@ -163,7 +180,7 @@ class Settings:
         changes = {k: v for k, v in changes.items() if v is not None}
         if "ann" in changes:
             changes["vector_index"] = replace(self.vector_index, kind=changes.pop("ann"))
-        for group in ("ranking", "chunking", "model_input"):
+        for group in ("ranking", "chunking", "model_input", "fetch"):
             current = getattr(self, group)
             mine = {f.name for f in fields(current)}
             picked = {k: changes.pop(k) for k in list(changes) if k in mine}

@@ -4,7 +4,7 @@ each behind a small contract (:mod:`qa.engines.contracts`), chosen by ``Settings
 from __future__ import annotations
 
 from qa.config import Settings
-from qa.engines.contracts import Engine, JobQueue
+from qa.engines.contracts import Engine, FeedList, JobQueue
 
 
 def open_engine(settings: Settings, dim: int, build: str, allow_rebuild: bool = False) -> Engine:
@@ -12,6 +12,13 @@ def open_engine(settings: Settings, dim: int, build: str, allow_rebuild: bool = 
     from qa.engines.local import LocalEngine
 
     return LocalEngine(settings, dim, build, allow_rebuild)
+
+
+def open_feeds(settings: Settings) -> FeedList:
+    """The feeds the server follows (a file beside the index, whatever the engine)."""
+    from qa.engines.local.feeds import FeedStore
+
+    return FeedStore(settings.index_dir / "feeds.sqlite3")
 
 
 def open_jobs(settings: Settings) -> JobQueue:

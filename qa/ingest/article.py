@@ -27,6 +27,7 @@ class Article:
     source: str | None = None
     body_start: int = 0
     headings: tuple[tuple[int, int], ...] = ()  # section headings in the body: offsets of their lines
+    url: str | None = None  # where it was fetched from (its link), for an article added by URL
 
     @classmethod
     def from_dict(cls, data: dict) -> "Article":
@@ -41,6 +42,8 @@ class Article:
             digest.update((part or "").encode("utf-8") + b"\x00")
         if self.headings:
             digest.update(repr(self.headings).encode())
+        if self.url:
+            digest.update(b"url\x00" + self.url.encode("utf-8"))
         return digest.hexdigest()
 
 

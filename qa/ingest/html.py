@@ -24,8 +24,9 @@ def html_text(html: str) -> tuple[str, dict[str, str | None], list[str]]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
+    page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     meta = {
-        "title": _meta(soup, "og:title") or (soup.title.get_text(" ", strip=True) if soup.title else None),
+        "title": _meta(soup, "og:title"),
         "author": _meta(soup, "author") or _meta(soup, "article:author"),
         "date": _meta(soup, "article:published_time") or _meta(soup, "date")
         or (soup.find("time").get("datetime") if soup.find("time") else None),
@@ -45,11 +46,25 @@ def html_text(html: str) -> tuple[str, dict[str, str | None], list[str]]:
             tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
     h1 = root.find("h1")
-    if h1 and not meta["title"]:
-        meta["title"] = h1.get_text(" ", strip=True)
+    headline, site = _split_site(page_title)
+    if h1 is not None and headline:  # "headline | Site" beside the page's own headline: the site is its source
+        meta["source"] = meta["source"] or site
+    meta["title"] = meta["title"] or (h1.get_text(" ", strip=True) if h1 else None) or page_title or None
     paragraphs = _paragraphs(root)
     headings = [" ".join(h.get_text(" ", strip=True).split()) for h in root.find_all(["h2", "h3", "h4", "h5", "h6"])]
     return "\n\n".join(paragraphs), meta, [h for h in headings if h]
+
+
+_SITE_SEPARATOR = re.compile(r"\s+[|\u2013\u2014-]\s+")
+
+
+def _split_site(title: str) -> tuple[str, str | None]:
+    """A ``<title>`` as "headline | Site" (or "headline - Site"): the headline, and the site's name
+    when a short last part follows the separator."""
+    parts = _SITE_SEPARATOR.split(title.strip())
+    if len(parts) > 1 and len(parts[-1].split()) <= 4:
+        return " - ".join(parts[:-1]), parts[-1]
+    return title.strip(), None
 
 
 def _holds_the_article(tag, paragraphs_on_page: int) -> bool:

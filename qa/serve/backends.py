@@ -29,7 +29,7 @@ _ERRORS = {400: BadInput, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409:
 class Added:
     """What became of one file given to ``add``: a write result, or the error that refused it."""
 
-    path: Path
+    path: Path | str  # a file, or a page's URL
     result: dict | None = None
     error: QAError | None = None
 
@@ -39,11 +39,17 @@ class Backend(Protocol):
 
     def ask(self, question: str, k: int) -> dict: ...
 
-    def add(self, files: list[tuple[Path, str]]) -> Iterator[Added]:
-        """``(path, id)`` pairs, added; each file's outcome as it is known."""
+    def add(self, files: list[tuple[Path | str, str | None]]) -> Iterator[Added]:
+        """``(path or URL, id)`` pairs, added; each one's outcome as it is known."""
         ...
 
     def remove(self, article_id: str) -> int: ...
+
+    def add_feed(self, url: str, every_minutes: int) -> dict: ...
+
+    def remove_feed(self, feed_id: str) -> dict: ...
+
+    def feeds(self) -> list[dict]: ...
 
     def index(self) -> dict: ...
 
@@ -96,7 +102,8 @@ class Local:
         loaded = []
         for path, article_id in files:
             try:
-                loaded.append((path, read_file(path, article_id)))
+                loaded.append((path, self.service.from_url(path, article_id) if isinstance(path, str)
+                               else read_file(path, article_id)))
             except QAError as exc:
                 yield Added(path, error=exc)
             except OSError as exc:
@@ -113,6 +120,17 @@ class Local:
 
     def remove(self, article_id: str) -> int:
         return self.service.remove(article_id)
+
+    def add_feed(self, url: str, every_minutes: int) -> dict:
+        return self.service.feeds.add(url, every_minutes)  # polled once a server runs
+
+    def remove_feed(self, feed_id: str) -> dict:
+        feed = self.service.feeds.get(feed_id)
+        self.service.feeds.remove(feed_id)
+        return feed
+
+    def feeds(self) -> list[dict]:
+        return self.service.feeds.all()
 
     def index(self) -> dict:
         from qa.service import passage_bar
@@ -161,9 +179,13 @@ class Remote:
         jobs: dict[str, Path] = {}
         for path, article_id in files:
             try:
-                with open(path, "rb") as handle:
+                if isinstance(path, str):  # a page: the server fetches it
                     accepted = self._call("POST", "/api/articles", params={"wait": "false"},
-                                          files={"file": (path.name, handle)}, data={"id": article_id})
+                                          json={"url": path, **({"id": article_id} if article_id else {})})
+                else:
+                    with open(path, "rb") as handle:
+                        accepted = self._call("POST", "/api/articles", params={"wait": "false"},
+                                              files={"file": (path.name, handle)}, data={"id": article_id})
                 jobs[accepted["job"]] = path
             except QAError as exc:
                 yield Added(path, error=exc)
@@ -197,6 +219,15 @@ class Remote:
 
     def remove(self, article_id: str) -> int:
         return self._call("DELETE", f"/api/articles/{article_id}")["passages"]
+
+    def add_feed(self, url: str, every_minutes: int) -> dict:
+        return self._call("POST", "/api/feeds", json={"url": url, "every_minutes": every_minutes})
+
+    def remove_feed(self, feed_id: str) -> dict:
+        return self._call("DELETE", f"/api/feeds/{feed_id}")
+
+    def feeds(self) -> list[dict]:
+        return self._call("GET", "/api/feeds")["feeds"]
 
     def index(self) -> dict:
         accepted = self._call("POST", "/api/index")

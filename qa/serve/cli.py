@@ -55,11 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=5, help="how many passages, 1-50 (default 5)")
     ask.add_argument("--json", action="store_true", help="print the API's JSON instead")
 
-    add = command("add", "add (or replace) articles from files or folders (through the running server, if there "
-                         "is one)", "python run.py add story.txt reports/ --token $QA_API_TOKEN")
-    add.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                     help=".txt, .md, .html or .pdf files, or folders of them")
-    add.add_argument("--id", dest="article_id", help="the article's id (one file only; default: the file name's slug)")
+    add = command("add", "add (or replace) articles from files, folders or web pages (through the running server, "
+                         "if there is one)", "python run.py add story.txt reports/ https://example.com/news/story.html")
+    add.add_argument("paths", nargs="+", metavar="PATH",
+                     help=".txt, .md, .html or .pdf files, folders of them, or http(s) addresses of pages")
+    add.add_argument("--id", dest="article_id",
+                     help="the article's id (one file or page only; default: the file name's slug, or the headline's)")
     add.add_argument("--json", action="store_true", help="one JSON object per file instead of a line of text")
 
     remove = command("remove", "remove an article by its id (through the running server, if there is one)",
@@ -72,7 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true",
                        help="re-embed every stored article with --model (after changing models; no server running)")
     index.add_argument("--json", action="store_true", help="print a JSON object instead")
-    for writing in (add, remove, index):
+    feeds = command("feeds", "follow RSS and Atom feeds: the server polls them and adds new items",
+                    "python run.py feeds add https://example.com/news/rss.xml --every 30")
+    feed_actions = feeds.add_subparsers(dest="action", required=True)
+    feed_add = feed_actions.add_parser("add", parents=[common], help="follow a feed (polled by the running server)")
+    feed_add.add_argument("url", help="the feed's http(s) address")
+    feed_add.add_argument("--every", type=int, default=30, metavar="MINUTES", help="poll interval (default 30)")
+    feed_list = feed_actions.add_parser("list", parents=[common],
+                                        help="the feeds followed, with their last poll, items added and last error")
+    feed_remove = feed_actions.add_parser("remove", parents=[common], help="stop following a feed (its articles stay)")
+    feed_remove.add_argument("feed_id", metavar="ID", help="the feed's id, as `feeds list` prints it")
+    for action in (feed_add, feed_list, feed_remove):
+        action.add_argument("--json", action="store_true", help="print JSON instead")
+    for writing in (add, remove, index, feed_add, feed_list, feed_remove):
         _token_option(writing)
 
     evaluate = sub.add_parser("eval", parents=[common],
@@ -233,13 +246,15 @@ def cmd_add(args, settings: Settings) -> int:
     from qa.ingest import slugify
     from qa.serve.backends import open_backend
 
-    files = [f for path in args.paths for f in _article_paths(path)]
-    if args.article_id and len(files) != 1:
-        raise QAError("invalid_id", "--id names one article; give exactly one file with it")
+    urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
+    files = [f for path in args.paths if path not in urls for f in _article_paths(Path(path))]
+    if args.article_id and len(files) + len(urls) != 1:
+        raise QAError("invalid_id", "--id names one article; give exactly one file or page with it")
     backend = open_backend(settings)
     failed = 0
     try:
-        for added in backend.add([(path, args.article_id or slugify(path.stem)) for path in files]):
+        for added in backend.add([(path, args.article_id or slugify(path.stem)) for path in files]
+                                 + [(url, args.article_id) for url in urls]):
             if added.error is not None:
                 failed += 1
                 print(f"error: {added.path}: {added.error.message}", file=sys.stderr)
@@ -263,6 +278,32 @@ def _article_paths(path: Path) -> list[Path]:
     if not path.exists():
         raise QAError("not_found", f"{path}: no such file or folder")
     return [path]
+
+
+def cmd_feeds(args, settings: Settings) -> int:
+    from qa.serve.backends import open_backend
+
+    backend = open_backend(settings)
+    try:
+        if args.action == "add":
+            feeds = [backend.add_feed(args.url, args.every)]
+        elif args.action == "remove":
+            feeds = [backend.remove_feed(args.feed_id)]
+        else:
+            feeds = backend.feeds()
+    finally:
+        backend.close()
+    if args.json:
+        print(json.dumps(feeds if args.action == "list" else feeds[0], ensure_ascii=False))
+        return 0
+    verb = {"add": "following", "remove": "stopped following"}.get(args.action, "")
+    for feed in feeds:
+        polled = f"last polled {feed['last_poll']}" if feed["last_poll"] else "not polled yet"
+        print(f"{verb + ' ' if verb else ''}{feed['id']} {feed['url']} every {feed['every_minutes']} min; {polled}, "
+              f"{feed['items_added']} items added" + (f"; last error: {feed['last_error']}" if feed["last_error"] else ""))
+    if not feeds:
+        print("no feeds followed")
+    return 0
 
 
 def cmd_remove(args, settings: Settings) -> int:
@@ -317,4 +358,4 @@ def cmd_calibrate(args, settings: Settings) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "calibrate": cmd_calibrate, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
-            "eval": cmd_eval}
+            "eval": cmd_eval, "feeds": cmd_feeds}

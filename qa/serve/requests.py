@@ -3,10 +3,12 @@ Each failure is a clear 4xx, never a traceback."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Request
 
 from qa.errors import BadInput, Unsupported
-from qa.ingest import Article, from_bytes, from_fields
+from qa.ingest import Article, check_id, from_bytes, from_fields
 from qa.ingest.decode import check_text
 
 ARTICLE_FIELDS = ("title", "author", "date", "source", "id")
@@ -55,16 +57,24 @@ def int_arg(request: Request, name: str, default: int, low: int, high: int) -> i
     return value
 
 
-def article_from(request: Request) -> Article:
-    """An article from a JSON body or a multipart/form upload (a file, or pasted text)."""
+def article_from(request: Request, from_url: Callable[[str, str | None], Article]) -> Article:
+    """An article from a JSON body or a multipart/form upload (a file, or pasted text), or fetched by
+    ``from_url(url, id)`` from the ``url`` they give."""
     if request.is_json:
         body = json_body(request)
         values = {name: body.get(name) for name in ARTICLE_FIELDS}
+        if body.get("url") is not None:
+            if values["id"] is not None and not isinstance(values["id"], str):
+                raise BadInput("invalid_field", "'id' must be a string")
+            return from_url(body["url"], check_id(values["id"]) if values["id"] else None)
         return from_fields(body.get("text"), values["title"], values["author"], values["date"],
                            values["source"], values["id"] or None)
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise Unsupported("unsupported_media_type", "send JSON, or a multipart/form-data upload with a 'file' field")
     form = {name: (request.form.get(name) or "").strip() or None for name in ARTICLE_FIELDS}
+    url = (request.form.get("url") or "").strip()
+    if url:
+        return from_url(url, check_id(form["id"]) if form["id"] else None)
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         return from_bytes(upload.read(), upload.filename, form.pop("id"), **form)

@@ -40,6 +40,7 @@ class ArticleRef(BaseModel):
     author: Optional[str] = None
     date: Optional[str] = None
     source: Optional[str] = None
+    url: Optional[str] = Field(None, description="the page it was fetched from, for an article added by URL")
 
 
 class Copy(BaseModel):
@@ -102,6 +103,7 @@ class ArticleSummary(BaseModel):
     added_at: str
     passages: int = Field(description="0 for a copy: its passages are its original's")
     copy_of: Optional[str] = Field(None, description="a republished copy: the article it repeats")
+    url: Optional[str] = Field(None, description="the page it was fetched from, for an article added by URL")
 
 
 class ArticleList(BaseModel):
@@ -124,6 +126,29 @@ class WriteReply(BaseModel):
     passages: int
     title: str
     duplicate_of: Optional[str] = Field(None, description="for a duplicate: the article it repeats")
+
+
+class FeedFields(BaseModel):
+    """A feed to follow (checked by the service's own rules, which give the error codes)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    url: Optional[Any] = Field(None, description="an RSS or Atom feed, http or https (required)")
+    every_minutes: Optional[Any] = Field(30, description="how often to poll it, 1 to 10080")
+
+
+class Feed(BaseModel):
+    id: str
+    url: str
+    every_minutes: int
+    last_poll: Optional[str] = None
+    items_added: int
+    last_error: Optional[str] = None
+    created_at: str
+
+
+class FeedList(BaseModel):
+    feeds: list[Feed]
 
 
 class JobAccepted(BaseModel):
@@ -182,6 +207,7 @@ class ArticleFields(BaseModel):
     date: Optional[str] = Field(None, description="any common date format; stored as YYYY-MM-DD")
     source: Optional[str] = Field(None, description="the publication")
     id: Optional[str] = Field(None, description="chosen from the title when not given")
+    url: Optional[str] = Field(None, description="instead of text: fetch the article from this http(s) page")
 
 
 class ArticleUpload(BaseModel):
@@ -194,6 +220,7 @@ class ArticleUpload(BaseModel):
     date: Optional[str] = None
     source: Optional[str] = None
     id: Optional[str] = None
+    url: Optional[str] = Field(None, description="instead of a file or text: fetch the article from this page")
     token: Optional[str] = Field(None, description="the API token, for the page's form")
 
 

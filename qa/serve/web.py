@@ -72,6 +72,7 @@ def create_app(service: QAService) -> Flask:
     if hasattr(service.encoder, "observer"):
         service.encoder.observer = metrics.observe_batch
     service.jobs.start()  # the app writes through the job queue
+    service.feeds.start()
 
     # --- every request: parsed JSON first, then logged and counted -------------------------
 
@@ -154,7 +155,7 @@ def create_app(service: QAService) -> Flask:
         """The no-JavaScript add-article form: same checks as the API, the result shown in the page."""
         try:
             check_write(request, service.settings, form_token=request.form.get("token"))
-            result = _written(service.jobs.wait(service.jobs.add(article_from(request), resume=False)))
+            result = _written(service.jobs.wait(service.jobs.add(article_from(request, service.from_url), resume=False)))
             message = {"unchanged": f"“{result['title']}” is already in the collection; nothing changed.",
                        "replaced": f"Updated “{result['title']}”. Questions now find the new text.",
                        "duplicate": f"Stored “{result['title']}” as a copy of the article "
@@ -216,7 +217,7 @@ def create_app(service: QAService) -> Flask:
         With `wait=false`: 202 and a job to follow at once, once the text is stored."""
         check_write(request, service.settings)
         wait = request.context.query.wait
-        job = service.jobs.add(article_from(request), resume=not wait)
+        job = service.jobs.add(article_from(request, service.from_url), resume=not wait)
         if not wait:
             return jsonify({"job": job, "status_url": f"/api/jobs/{job}"}), 202
         result = _written(service.jobs.wait(job))
@@ -241,6 +242,42 @@ def create_app(service: QAService) -> Flask:
     def job_status(job_id: str):
         """A job's state (queued, running, done, failed), its progress in passages, and its result or error."""
         return jsonify(service.jobs.status(job_id))
+
+    @app.get("/api/feeds")
+    @api.validate(resp=Response(HTTP_200=schemas.FeedList), tags=["feeds"])
+    def feeds():
+        """The feeds this server follows, with each one's last poll, items added and last error."""
+        return jsonify({"feeds": service.feeds.all()})
+
+    @app.post("/api/feeds")
+    @api.validate(json=schemas.FeedFields, resp=Response(HTTP_201=schemas.Feed, **_WRITE_ERRORS), tags=["feeds"])
+    def add_feed():
+        """Follow an RSS or Atom feed: polled now, then every `every_minutes`; new items are added as jobs."""
+        check_write(request, service.settings)
+        body = json_body(request)
+        return jsonify(service.feeds.add(body.get("url"), body.get("every_minutes", 30))), 201
+
+    @app.get("/api/feeds/<feed_id>")
+    @api.validate(resp=Response(HTTP_200=schemas.Feed, HTTP_404=schemas.ErrorReply), tags=["feeds"])
+    def feed(feed_id: str):
+        """One feed."""
+        return jsonify(service.feeds.get(feed_id))
+
+    @app.post("/api/feeds/<feed_id>/poll")
+    @api.validate(resp=Response(HTTP_200=schemas.Feed, **_WRITE_ERRORS), tags=["feeds"])
+    def poll_feed(feed_id: str):
+        """Poll a feed now (its new items are queued as jobs); the feed after the poll."""
+        check_write(request, service.settings)
+        return jsonify(service.feeds.poll(feed_id))
+
+    @app.delete("/api/feeds/<feed_id>")
+    @api.validate(resp=Response(HTTP_200=schemas.Feed, **_WRITE_ERRORS), tags=["feeds"])
+    def remove_feed(feed_id: str):
+        """Stop following a feed (the articles it brought stay)."""
+        check_write(request, service.settings)
+        feed = service.feeds.get(feed_id)
+        service.feeds.remove(feed_id)
+        return jsonify(feed)
 
     @app.get("/api/articles/<article_id>")
     @api.validate(resp=Response(HTTP_200=schemas.StoredArticle, HTTP_404=schemas.ErrorReply, **_ANY_ERRORS),

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from qa.config import Settings
 from qa.embeddings import Embedder, Encoder
-from qa.engines import open_engine, open_jobs
+from qa.engines import open_engine, open_feeds, open_jobs
 from qa.engines.contracts import ArticleRecord
 from qa.errors import BadInput, Conflict, NotFound
 from qa.ingest import Article, check_id, free_id, slugify
@@ -23,13 +23,16 @@ from qa.passages import ModelInput
 from qa.passages.sentences import split_lines, split_sentences
 from qa.search import Hit, Searcher
 from qa.service.corpus import CorpusFolder, SyncReport
+from qa.sources import PAGE_TYPES, Fetcher, check_url
+from qa.sources.feeds import Feeds
+from qa.sources.pages import read_page
 from qa.service.inputs import check_k, check_question
 from qa.service.jobs import Jobs
 from qa.service.writer import Item, Progress, WriteResult, Writer
 
 log = logging.getLogger("qa.writes")
 ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start",
-                  "copy_of")
+                  "copy_of", "url")
 
 
 class QAService:
@@ -47,6 +50,8 @@ class QAService:
         self.corpus = CorpusFolder(settings.corpus_dir, self.engine)
         self.writer = Writer(self.engine, self.encoder, self.model_input, settings, self.corpus.file_of)
         self.jobs = Jobs(self, open_jobs(settings))  # run only where started (the server)
+        self.fetcher = Fetcher(settings.fetch)
+        self.feeds = Feeds(self, open_feeds(settings))  # polled only where started (the server)
 
     # --- ask ------------------------------------------------------------------------
 
@@ -113,6 +118,14 @@ class QAService:
             raise _no_sentences(article)
         _log_write(result.id, result.status, result.passages, started)
         return result
+
+    def from_url(self, url: object, article_id: str | None = None) -> Article:
+        """The article at ``url``, fetched and read; it keeps the id of the article already fetched
+        from that URL, so that adding it again refreshes it (a no-op when unchanged)."""
+        fetched = self.fetcher.fetch(url, PAGE_TYPES)
+        store = self.engine.store
+        known = article_id or store.article_by_url(fetched.url) or store.article_by_url(check_url(url))
+        return read_page(fetched, known)
 
     def accept(self, article: Article) -> Article:
         """What can be refused before the model runs, refused now: a job is then refused when it is
@@ -202,7 +215,9 @@ class QAService:
         self.engine.claim()
 
     def close(self) -> None:
+        self.feeds.close()
         self.jobs.close()
+        self.fetcher.close()
         self.engine.close()
 
 

@@ -44,7 +44,8 @@ def test_ask_post_returns_ranked_passages_with_answer(client):
     assert "S-400" in top["answer"]
     assert top["answer"] in top["text"]
     assert top["article"] == {"id": SEED_ID, "title": "Analyzing Turkish-Russian Partnership",
-                              "author": "Ahmet Mehmet", "date": "2020-11-01", "source": "Crescent International"}
+                              "author": "Ahmet Mehmet", "date": "2020-11-01", "source": "Crescent International",
+                              "url": None}
     assert top["start"] <= top["answer_start"] < top["answer_end"] <= top["end"]
 
 

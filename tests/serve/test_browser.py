@@ -202,7 +202,7 @@ def test_errors_are_shown_in_the_page(page, server):
     page.get_by_label("Article text").fill("   ")
     page.get_by_role("button", name="Add article").click()
     page.wait_for_selector("#add-status .error")
-    assert "Paste the article text or choose a file" in page.locator("#add-status").inner_text()
+    assert "Paste the article text, choose a file or give its address" in page.locator("#add-status").inner_text()
     page.get_by_label("Article text").fill("... !!! ???")
     with page.expect_response(lambda r: "/api/articles" in r.url and r.status == 400):
         page.get_by_role("button", name="Add article").click()

@@ -48,3 +48,32 @@ def test_add_ask_remove_and_index_through_the_running_server(tmp_path):
     assert not (tmp_path / "index" / "server.json").exists(), "the server forgets where it listened when it stops"
     alone = cli(tmp_path, "ask", "When did the ferry return?")  # no server: the index itself
     assert alone.returncode == 0 and "Tuesday" in alone.stdout
+
+
+def test_pages_and_feeds_from_the_cli_through_the_running_server(tmp_path):
+    from web_site import Route, Site
+
+    site = Site()
+    site.routes["/tram.html"] = Route(b"<html><body><article><h1>Tram line opens</h1><p>The new tram line opened on "
+                                      b"Monday and carries 9,000 passengers a day.</p></article></body></html>")
+    site.routes["/rss.xml"] = Route(b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://x/'
+                                    b"</link><description>d</description></channel></rss>",
+                                    content_type="application/rss+xml")
+    process, base = start_server(tmp_path, env={"QA_API_TOKEN": "s3cret", "QA_FETCH_ALLOW_PRIVATE": "1"})
+    try:
+        added = cli(tmp_path, "add", site.base + "/tram.html")
+        assert added.returncode == 0, added.stderr
+        assert added.stdout.strip() == f"{site.base}/tram.html: added as tram-line-opens (2 passages)"
+        assert http("GET", base + "/api/articles/tram-line-opens")[1]["url"] == site.base + "/tram.html"
+        followed = cli(tmp_path, "feeds", "add", site.base + "/rss.xml", "--every", "15")
+        assert followed.returncode == 0 and followed.stdout.startswith("following "), followed.stderr
+        listed = cli(tmp_path, "feeds", "list", "--json")
+        assert '"every_minutes": 15' in listed.stdout
+        feed_id = followed.stdout.split()[1]
+        assert cli(tmp_path, "feeds", "remove", feed_id).returncode == 0
+        assert cli(tmp_path, "feeds", "list").stdout.strip() == "no feeds followed"
+        refused = cli(tmp_path, "add", "https://user:pw@example.com/x")
+        assert refused.returncode == 1 and "error:" in refused.stderr and "Traceback" not in refused.stderr
+    finally:
+        stop(process)
+        site.close()

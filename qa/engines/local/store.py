@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS articles (
     mtime_ns INTEGER,
     size INTEGER,
     added_at TEXT NOT NULL,
+    url TEXT,                        -- where it was fetched from, for an article added by URL
     copy_of TEXT,                    -- a republished copy: the id of the article whose passages it shares
     signature BLOB                   -- MinHash of the body, to recognise copies
 );
@@ -61,7 +62,7 @@ CREATE TABLE IF NOT EXISTS changes (  -- passages added (1) or removed (0), in o
     added INTEGER NOT NULL
 );
 """
-_ADDED_COLUMNS = {"headings": "TEXT NOT NULL DEFAULT '[]'", "copy_of": "TEXT", "signature": "BLOB"}
+_ADDED_COLUMNS = {"headings": "TEXT NOT NULL DEFAULT '[]'", "copy_of": "TEXT", "signature": "BLOB", "url": "TEXT"}
 _BATCH = 500  # ids per query, under SQLite's parameter limit
 
 
@@ -75,6 +76,7 @@ class Store(Database):
             if column not in columns:
                 self._conn.execute(f"ALTER TABLE articles ADD COLUMN {column} {definition}")
         self._conn.execute("CREATE INDEX IF NOT EXISTS articles_copy_of ON articles(copy_of)")
+        self._conn.execute("CREATE INDEX IF NOT EXISTS articles_url ON articles(url)")
 
     # --- metadata ---------------------------------------------------------------
 
@@ -105,11 +107,11 @@ class Store(Database):
                     removed += _delete(conn, row[0]) if row else []
                 conn.execute(
                     "INSERT INTO articles(id, title, author, date, source, text, body_start, headings, content_hash,"
-                    " origin, path, mtime_ns, size, added_at, copy_of, signature)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " origin, path, mtime_ns, size, added_at, copy_of, signature, url)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (a.id, a.title, a.author, a.date, a.source, a.text, a.body_start, json.dumps(a.headings),
                      a.content_hash, record.origin, file.path if file else None, file.mtime_ns if file else None,
-                     file.size if file else None, added_at, record.copy_of, record.signature))
+                     file.size if file else None, added_at, record.copy_of, record.signature, a.url))
                 ids = []
                 for ord_, p in enumerate(record.passages):
                     cursor = conn.execute(
@@ -181,7 +183,7 @@ class Store(Database):
 
     def articles(self, offset: int = 0, limit: int = 50) -> list[dict]:
         rows = self._conn.execute(
-            "SELECT a.id, a.title, a.author, a.date, a.source, a.origin, a.added_at, a.copy_of,"
+            "SELECT a.id, a.title, a.author, a.date, a.source, a.origin, a.added_at, a.copy_of, a.url,"
             " (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) AS passages"
             " FROM articles a ORDER BY a.added_at, a.id LIMIT ? OFFSET ?", (limit, offset))
         return [dict(r) for r in rows]
@@ -192,6 +194,10 @@ class Store(Database):
 
     def article_hash(self, article_id: str) -> str | None:
         row = self._conn.execute("SELECT content_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def article_by_url(self, url: str) -> str | None:
+        row = self._conn.execute("SELECT id FROM articles WHERE url = ? ORDER BY rowid LIMIT 1", (url,)).fetchone()
         return row[0] if row else None
 
     def stored(self, article_id: str) -> Article | None:
@@ -257,7 +263,7 @@ class Store(Database):
         for lo in range(0, len(ids), _BATCH):
             part = ids[lo:lo + _BATCH]
             sql = ('SELECT p.id, p.article_id, p.start, p."end", p.sentences, p.sentence_vectors,'
-                   ' substr(a.text, p.start + 1, p."end" - p.start) AS text, a.title, a.author, a.date, a.source,'
+                   ' substr(a.text, p.start + 1, p."end" - p.start) AS text, a.title, a.author, a.date, a.source, a.url,'
                    ' p.start < a.body_start AS header'
                    f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({','.join('?' * len(part))})")
             for r in self._conn.execute(sql, part):
@@ -268,7 +274,8 @@ class Store(Database):
                     id=r["id"], article_id=r["article_id"], start=start, end=r["end"], text=r["text"],
                     sentences=sentences, sentence_vectors=vecs.astype(np.float32),
                     article={"id": r["article_id"], "title": r["title"], "author": r["author"],
-                             "date": r["date"], "source": r["source"]}, header=bool(r["header"]))
+                             "date": r["date"], "source": r["source"], "url": r["url"]},
+                    header=bool(r["header"]))
         return out
 
     def export(self) -> Iterator[ArticleRecord]:
@@ -286,7 +293,7 @@ class Store(Database):
 def article_of(row: sqlite3.Row | dict) -> Article:
     """The :class:`Article` an ``articles`` row holds."""
     return Article(row["id"], row["title"], row["text"], row["author"], row["date"], row["source"],
-                   row["body_start"], tuple(tuple(span) for span in json.loads(row["headings"])))
+                   row["body_start"], tuple(tuple(span) for span in json.loads(row["headings"])), row["url"])
 
 
 def _delete(conn: sqlite3.Connection, article_id: str) -> list[int]:

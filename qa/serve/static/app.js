@@ -146,8 +146,11 @@
     if (file && !file.name) {
       data.delete("file");
     }
-    if (!data.get("file") && !String(data.get("text") || "").trim()) {
-      showStatus(status, "Paste the article text or choose a file.", "error");
+    if (!String(data.get("url") || "").trim()) {
+      data.delete("url");
+    }
+    if (!data.get("file") && !data.get("url") && !String(data.get("text") || "").trim()) {
+      showStatus(status, "Paste the article text, choose a file or give its address.", "error");
       return;
     }
     const xhr = new XMLHttpRequest();

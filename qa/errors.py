@@ -50,3 +50,29 @@ class Busy(QAError):
 
 class SetupError(QAError):
     """The server cannot do this at all as configured (a model that cannot load, a missing extra)."""
+
+
+class StorageUnavailable(QAError):
+    """The index's files cannot be written (a read-only folder, a disk I/O error): nothing was changed."""
+
+
+class StorageFull(QAError):
+    """The disk holding the index is full: nothing was changed."""
+
+
+def storage_error(exc: BaseException) -> QAError | None:
+    """What a failure of the disk under the index means to a client, or None if it is no such failure.
+    SQLite reports these as ``OperationalError`` text; the file system as ``OSError`` numbers."""
+    import errno
+    import sqlite3
+
+    text = str(exc).lower()
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or (
+        isinstance(exc, sqlite3.OperationalError) and "full" in text)
+    if full:
+        return StorageFull("storage_full", "the disk holding the index is full; nothing was changed")
+    if (isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)) or (
+            isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "disk i/o" in text)):
+        return StorageUnavailable("storage_unavailable", "the index cannot be written just now (read-only or "
+                                                         "failing storage); nothing was changed, try again later")
+    return None

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -51,7 +52,8 @@ def serving(service) -> Iterator[str]:
     from qa.serve.web import create_app
 
     channels: dict = {}  # waitress's socket map: closing every channel in it ends its loop
-    server = create_server(create_app(service), map=channels, host="127.0.0.1", port=0, threads=4, ident="qa")
+    server = create_server(create_app(service), map=channels, host="127.0.0.1", port=0,
+                           threads=service.settings.threads, ident="qa")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -101,6 +103,27 @@ def kill(process) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=90)
     process.stdout.close()
+
+
+def minimal_pdf(text: str, stream: bytes | None = None) -> bytes:
+    """A one-page PDF with ``text`` in Helvetica, built by hand (offsets computed); ``stream``: its
+    page's compressed content stream instead."""
+    stream = stream or zlib.compress(f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode())
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
 
 
 # A tiny BEIR dataset for the evaluation tests.

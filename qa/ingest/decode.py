@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import re
 
+import webencodings
+
 from qa.errors import BadInput
 
 _DECLARED_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
@@ -14,31 +16,26 @@ def decode(data: bytes, html: bool = False) -> str:
     """UTF-8 (with or without BOM), UTF-16 with a BOM, or the charset an HTML page declares in a
     ``<meta>`` tag of its first 4 kB; anything else is refused, not guessed."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
+        codec = codecs.lookup("utf-16")
     else:
-        encoding = "utf-8-sig"
         declared = _DECLARED_CHARSET.search(data[:4096]) if html else None
-        if declared:
-            encoding = _html_encoding(declared.group(1).decode("ascii"))
+        codec = _html_codec(declared.group(1).decode("ascii")) if declared else codecs.lookup("utf-8-sig")
     try:
-        text = data.decode(encoding)
+        text, _ = codec.decode(data)
     except UnicodeDecodeError as exc:
-        raise BadInput("undecodable", f"text is not valid {encoding.upper().removesuffix('-SIG')} "
+        raise BadInput("undecodable", f"text is not valid {codec.name.upper().removesuffix('-SIG')} "
                                       f"(byte {exc.start}): save the file as UTF-8 and try again") from None
     return check_text(text, "text")
 
 
-def _html_encoding(label: str) -> str:
-    """The codec for a page's declared charset, read as browsers do (WHATWG Encoding): Latin-1 and
-    ASCII labels mean Windows-1252, a UTF-16/32 label on a page without a byte-order mark means
-    UTF-8, and an unknown label or a codec that is not a text encoding ("hex") means UTF-8."""
-    try:
-        info = codecs.lookup(label)
-    except LookupError:
-        return "utf-8-sig"
-    if not getattr(info, "_is_text_encoding", True) or info.name.startswith(("utf-16", "utf-32", "utf-8")):
-        return "utf-8-sig"
-    return {"iso8859-1": "cp1252", "ascii": "cp1252"}.get(info.name, info.name)
+def _html_codec(label: str) -> codecs.CodecInfo:
+    """The codec for a page's declared charset, read as browsers do: only WHATWG Encoding labels
+    count (Latin-1 and ASCII mean Windows-1252), and a UTF-16 label on a page without a byte-order
+    mark, "replacement", or a label that is no web encoding at all ("punycode", "hex") mean UTF-8."""
+    encoding = webencodings.lookup(label)
+    if encoding is None or encoding.name in ("utf-16le", "utf-16be", "replacement", "utf-8"):
+        return codecs.lookup("utf-8-sig")
+    return encoding.codec_info
 
 
 def check_text(text: str, what: str) -> str:

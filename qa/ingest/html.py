@@ -36,13 +36,15 @@ def html_text(html: str) -> tuple[str, dict[str, str | None], list[str]]:
         tag.decompose()
     for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo", "complementary"]}):
         tag.decompose()
-    paragraphs_on_page = len(soup.find_all("p"))
-    for tag in soup.find_all(True):
+    tags = soup.find_all(True)
+    inside = _contents(tags)
+    paragraphs_on_page = sum(tag.name == "p" for tag in tags)
+    for tag in tags:
         if vars(tag).get("_decomposed"):  # inside furniture dropped already; read directly, because
             continue                      # bs4's `decomposed` on a live tag searches its whole subtree
         marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
         if tag.name not in ("html", "body", "article", "main") and _CHROME_CLASS.search(marks) \
-                and not _holds_the_article(tag, paragraphs_on_page):
+                and not _holds_the_article(inside[id(tag)], paragraphs_on_page):
             tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
     h1 = root.find("h1")
@@ -67,11 +69,30 @@ def _split_site(title: str) -> tuple[str, str | None]:
     return title.strip(), None
 
 
-def _holds_the_article(tag, paragraphs_on_page: int) -> bool:
+def _contents(tags: list) -> dict[int, tuple[int, bool]]:
+    """For each tag (by ``id``): the ``<p>`` elements inside it, and whether an ``<article>`` or
+    ``<main>`` is, counted in one pass from the last tag back (children before their parents), so
+    that checking every nested wrapper is linear in the page, not quadratic in its depth. Dropping
+    a wrapper later never changes these for the tags still to be checked: they come after it in
+    document order, so none of them holds it."""
+    from bs4 import Tag
+
+    inside: dict[int, tuple[int, bool]] = {}
+    for tag in reversed(tags):
+        paragraphs, story = 0, False
+        for child in tag.contents:
+            if isinstance(child, Tag):
+                count, holds = inside[id(child)]
+                paragraphs += count + (child.name == "p")
+                story = story or holds or child.name in ("article", "main")
+        inside[id(tag)] = (paragraphs, story)
+    return inside
+
+
+def _holds_the_article(contents: tuple[int, bool], paragraphs_on_page: int) -> bool:
     """A wrapper whose class merely mentions furniture ("content has-sidebar") but holds the story."""
-    if tag.find(["article", "main"]):
-        return True
-    return paragraphs_on_page > 0 and 2 * len(tag.find_all("p")) > paragraphs_on_page
+    paragraphs, story = contents
+    return story or (paragraphs_on_page > 0 and 2 * paragraphs > paragraphs_on_page)
 
 
 def _paragraphs(root) -> list[str]:

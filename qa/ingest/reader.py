@@ -1,16 +1,18 @@
 """Raw input to an :class:`Article`: a file, an upload, or API fields.
 
 The corpus folder, the API and the CLI all read articles through these
-functions, so an article reads the same however it arrives.
+functions, so an article reads the same however it arrives. Whatever a file's parser raises on a
+hostile or broken file is a 400 ``unreadable_<kind>`` from this one place, never a 500.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Sequence
 
-from qa.errors import BadInput, Unsupported
+from qa.errors import BadInput, QAError, Unsupported
 from qa.ingest.article import Article, check_id, slugify
 from qa.ingest.dates import normalize_date
 from qa.ingest.decode import check_text, decode
@@ -22,6 +24,7 @@ from qa.ingest.prose import check_prose
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 TEXT_SUFFIXES = {".txt", ".text"} | MARKDOWN_SUFFIXES
+log = logging.getLogger("qa.ingest")
 SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".pdf"}
 FIELDS = ("title", "author", "date", "source")
 
@@ -61,23 +64,33 @@ def from_bytes(data: bytes, filename: str, article_id: str | None = None, **fiel
     if suffix not in SUFFIXES:
         raise Unsupported("unsupported_type", f"unsupported file type {suffix or '(none)'!r}; use one of "
                                               + ", ".join(sorted(SUFFIXES)))
-    meta: dict[str, str | None] = {}
-    headings: list[str] | None = None
-    if suffix == ".pdf":
-        text = pdf_text(data)
-    elif suffix in (".html", ".htm"):
-        text, meta, headings = html_text(decode(data, html=True))
-    elif suffix in MARKDOWN_SUFFIXES:
-        front, source = split_front_matter(decode(data))
-        text, headings = markdown_text(source)
-        meta = dict(front)
-    else:
-        text = decode(data)
+    try:
+        text, meta, headings = _read(data, suffix)
+    except QAError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- any parser's failure on a hostile file is that file's fault
+        kind = "pdf" if suffix == ".pdf" else "html" if suffix in (".html", ".htm") else "text"
+        log.info("unreadable %s upload %r: %r", kind, filename, exc)
+        raise BadInput(f"unreadable_{kind}", f"could not read the {kind.upper()} file "
+                                             f"({type(exc).__name__}: {str(exc)[:200]})") from None
     merged = {k: fields.get(k) or meta.get(k) for k in FIELDS}
     if not merged["title"] and not header_title(text):
         merged["title"] = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
     return from_fields(text, merged["title"], merged["author"], merged["date"], merged["source"], article_id,
                        headings)
+
+
+def _read(data: bytes, suffix: str) -> tuple[str, dict[str, str | None], list[str] | None]:
+    """Text, metadata and headings of a file, by its suffix."""
+    if suffix == ".pdf":
+        return pdf_text(data), {}, None
+    if suffix in (".html", ".htm"):
+        return html_text(decode(data, html=True))
+    if suffix in MARKDOWN_SUFFIXES:
+        front, source = split_front_matter(decode(data))
+        text, headings = markdown_text(source)
+        return text, dict(front), headings
+    return decode(data), {}, None
 
 
 def read_file(path: Path, article_id: str | None = None) -> Article:

@@ -4,8 +4,10 @@ Routes parse input and call the service. Requests are validated by the schemas i
 :mod:`qa.serve.schemas` (spectree), which also give the OpenAPI document at `/api/openapi.json`
 and the docs page at `/api/docs`. Every error, expected or not, leaves as JSON
 `{"error": {"code", "message"}}` from one place, with the status its kind maps to (the HTML pages
-show the same message in the page instead). Writes pass the guard in :mod:`qa.serve.guard`. Every
-request is logged and counted (:mod:`qa.serve.metrics`).
+show the same message in the page instead). Writes pass the guard in :mod:`qa.serve.guard`, and
+every request its Host check. Every response carries the security headers (a Content-Security-Policy
+with no inline script: the pages' scripts are files under static/). Every request is logged and
+counted (:mod:`qa.serve.metrics`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from qa import __version__, errors
 from qa.serve import schemas
 from qa.serve.examples import examples
-from qa.serve.guard import check_write
+from qa.serve.guard import check_host, check_write
 from qa.serve.metrics import Metrics
 from qa.serve.presenting import grouped, in_words, reader_blocks, reader_link
 from qa.serve.requests import article_from, json_body
@@ -34,13 +36,24 @@ SWAGGER_UI = Path(flask_swagger_ui.__file__).parent / "dist"  # Swagger UI 5 rea
 
 STATUS = {errors.BadInput: 400, errors.Unauthorized: 401, errors.Forbidden: 403, errors.NotFound: 404,
           errors.Conflict: 409, errors.TooLarge: 413, errors.Unsupported: 415, errors.Busy: 503,
-          errors.SetupError: 500}
+          errors.StorageUnavailable: 503, errors.StorageFull: 507, errors.SetupError: 500}
 # The errors every route may answer, and those of writes, for the OpenAPI document.
 _ANY_ERRORS = {"HTTP_400": schemas.ErrorReply, "HTTP_413": schemas.ErrorReply, "HTTP_415": schemas.ErrorReply,
                "HTTP_500": schemas.ErrorReply}
 _WRITE_ERRORS = {**_ANY_ERRORS, "HTTP_401": schemas.ErrorReply, "HTTP_403": schemas.ErrorReply,
                  "HTTP_409": schemas.ErrorReply, "HTTP_503": schemas.ErrorReply}
 _PAGE = Response(HTTP_200=None)  # an HTML page
+RETRY_AFTER_S = 5  # what a 503 tells a client to wait before trying again
+MAX_FORM_PARTS = 1000  # fields and files of one multipart/form upload (werkzeug's default, named here)
+# Swagger UI sets style attributes from its script, hence 'unsafe-inline' for styles (never for scripts).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def status_of(exc: errors.QAError) -> int:
@@ -60,6 +73,7 @@ def create_app(service: QAService) -> Flask:
     limit = service.settings.max_upload_bytes
     app.config["MAX_CONTENT_LENGTH"] = limit
     app.config["MAX_FORM_MEMORY_SIZE"] = limit  # a pasted article is a form field
+    app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.jinja_env.globals["in_words"] = in_words
@@ -79,11 +93,13 @@ def create_app(service: QAService) -> Flask:
     @app.before_request
     def started():
         g.started = time.perf_counter()
+        check_host(request, service.settings)
         if request.is_json and request.method in ("POST", "PUT", "PATCH"):
             json_body(request)  # malformed or too deeply nested JSON is a 400 before any schema sees it
 
     @app.after_request
     def finished(response):
+        response.headers.update(SECURITY_HEADERS)
         took = time.perf_counter() - g.get("started", time.perf_counter())
         route = request.url_rule.rule if request.url_rule else "unmatched"
         metrics.requests.labels(route, request.method, str(response.status_code)).inc()
@@ -100,6 +116,8 @@ def create_app(service: QAService) -> Flask:
         response = _error(status_of(exc), exc.code, exc.message)
         if isinstance(exc, errors.Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="qa"'
+        if isinstance(exc, (errors.Busy, errors.StorageUnavailable)):
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
         metrics.errors.labels(exc.code).inc()
         return response
 
@@ -108,12 +126,16 @@ def create_app(service: QAService) -> Flask:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
                 415: "unsupported_media_type"}.get(exc.code or 500, "http_error")
         message = {404: f"no route {request.path}", 405: f"{request.method} is not allowed on {request.path}",
-                   413: f"request body is over the limit of {limit} bytes"}
+                   413: _too_large()}
         metrics.errors.labels(code).inc()
         return _error(exc.code or 500, code, message.get(exc.code, exc.description or exc.name))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        known = errors.storage_error(exc)
+        if known is not None:  # the disk, not a bug: no traceback, the status that says so
+            log.error("%s %s: %s", request.method, request.path, exc)
+            return qa_error(known)
         log.exception("unhandled error on %s %s", request.method, request.path)
         metrics.errors.labels("internal_error").inc()
         return _error(500, "internal_error", "the server hit an unexpected error; it has been logged")
@@ -155,7 +177,7 @@ def create_app(service: QAService) -> Flask:
         """The no-JavaScript add-article form: same checks as the API, the result shown in the page."""
         try:
             check_write(request, service.settings, form_token=request.form.get("token"))
-            result = _written(service.jobs.wait(service.jobs.add(article_from(request, service.from_url), resume=False)))
+            result = _written(service.jobs.add_and_wait(article_from(request, service.from_url)))
             message = {"unchanged": f"“{result['title']}” is already in the collection; nothing changed.",
                        "replaced": f"Updated “{result['title']}”. Questions now find the new text.",
                        "duplicate": f"Stored “{result['title']}” as a copy of the article "
@@ -166,7 +188,7 @@ def create_app(service: QAService) -> Flask:
         except errors.QAError as exc:
             return _page(add_error=exc.message, form=request.form, status=status_of(exc))
         except RequestEntityTooLarge:
-            return _page(add_error=f"the upload is over the limit of {limit} bytes", status=413)
+            return _page(add_error=_too_large(), status=413)
 
     @app.post("/reindex")
     @api.validate(resp=Response(HTTP_202=None), tags=["pages"], skip_validation=True)
@@ -216,11 +238,10 @@ def create_app(service: QAService) -> Flask:
         """Add an article (201), replace the one with its id (200), or nothing if identical (200).
         With `wait=false`: 202 and a job to follow at once, once the text is stored."""
         check_write(request, service.settings)
-        wait = request.context.query.wait
-        job = service.jobs.add(article_from(request, service.from_url), resume=not wait)
-        if not wait:
+        if not request.context.query.wait:
+            job = service.jobs.add(article_from(request, service.from_url))
             return jsonify({"job": job, "status_url": f"/api/jobs/{job}"}), 202
-        result = _written(service.jobs.wait(job))
+        result = _written(service.jobs.add_and_wait(article_from(request, service.from_url)))
         return jsonify(result), _created(result)
 
     @app.post("/api/index")
@@ -327,6 +348,12 @@ def create_app(service: QAService) -> Flask:
     def _created(result: dict) -> int:
         """201 when a new article was stored (a copy too), 200 otherwise."""
         return 201 if result["status"] in ("added", "duplicate") else 200
+
+    def _too_large() -> str:
+        """Which limit a 413 met: the body's size, or (a smaller body) the number of form parts."""
+        if request.content_length is not None and request.content_length <= limit:
+            return f"the form has more than {MAX_FORM_PARTS} parts (fields and files)"
+        return f"request body is over the limit of {limit} bytes"
 
     def _written(job: dict) -> dict:
         """A finished add job's result, counted."""

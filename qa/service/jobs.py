@@ -4,6 +4,11 @@ questions, and a client need not keep a request open for minutes.
 
 A job is stored before it is acknowledged and taken up again after a crash or a stop; each article
 is still all or nothing (the write path is the same). Progress counts passages embedded.
+
+A client may instead wait for its write (:meth:`Jobs.add_and_wait`), but only so many at once: each
+waits in one of the server's request threads, and writes queued behind a long one must never hold
+them all, or questions and health checks would wait too. Past the cap a write is refused at once,
+before anything is stored (503 ``busy``, pointing to ``?wait=false``).
 """
 
 from __future__ import annotations
@@ -42,9 +47,12 @@ class _JobProgress:
 class Jobs:
     """The job queue of one service, and the thread that runs it (started by the server only)."""
 
-    def __init__(self, service, store: JobQueue):
+    def __init__(self, service, store: JobQueue, max_waiting: int):
+        """``max_waiting``: how many callers of :meth:`add_and_wait` may wait at once."""
         self.service = service
         self.store = store
+        self._waiting = threading.BoundedSemaphore(max_waiting)
+        self.max_waiting = max_waiting
         self._running: dict[str, _JobProgress] = {}
         self._finished = threading.Condition()
         self._wake = threading.Event()
@@ -60,6 +68,17 @@ class Jobs:
         job_id = self.store.submit("add", {"article": asdict(self.service.accept(article))}, resume)
         self._wake.set()
         return job_id
+
+    def add_and_wait(self, article: Article) -> dict:
+        """Queue an article and wait for its job to finish (see :meth:`wait`); ``busy`` at once, with
+        nothing stored, when ``max_waiting`` callers are waiting already."""
+        if not self._waiting.acquire(blocking=False):
+            raise errors.Busy("busy", f"{self.max_waiting} writes are already waiting for their turn; send this "
+                                      "one with ?wait=false to queue it and follow its job, or try again shortly")
+        try:
+            return self.wait(self.add(article, resume=False))
+        finally:
+            self._waiting.release()
 
     def sync(self) -> str:
         """Queue a re-read of the corpus folder."""
@@ -144,11 +163,15 @@ class Jobs:
         except errors.QAError as exc:
             self.store.fail(job["id"], progress.done, progress.total,
                             {"code": exc.code, "message": exc.message, "kind": type(exc).__name__})
-        except Exception:  # a bug: the job fails, the server goes on
-            log.exception("job %s failed", job["id"])
+        except Exception as exc:  # the disk, or a bug: the job fails, the server goes on
+            known = errors.storage_error(exc)
+            if known is None:
+                log.exception("job %s failed", job["id"])
+                known = errors.QAError("internal_error", "the server hit an unexpected error; it has been logged")
+            else:
+                log.error("job %s failed: %s", job["id"], exc)
             self.store.fail(job["id"], progress.done, progress.total,
-                            {"code": "internal_error", "message": "the server hit an unexpected error; it has been "
-                                                                  "logged", "kind": "QAError"})
+                            {"code": known.code, "message": known.message, "kind": type(known).__name__})
         else:
             self.store.finish(job["id"], progress.done, progress.total, result)
         finally:

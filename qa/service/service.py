@@ -49,7 +49,8 @@ class QAService:
         self.searcher = Searcher(self.engine, self.encoder, settings.ranking)
         self.corpus = CorpusFolder(settings.corpus_dir, self.engine)
         self.writer = Writer(self.engine, self.encoder, self.model_input, settings, self.corpus.file_of)
-        self.jobs = Jobs(self, open_jobs(settings))  # run only where started (the server)
+        # Run only where started (the server); two request threads are always left for reads.
+        self.jobs = Jobs(self, open_jobs(settings), max_waiting=max(1, settings.threads - 2))
         self.fetcher = Fetcher(settings.fetch)
         self.feeds = Feeds(self, open_feeds(settings))  # polled only where started (the server)
 

@@ -84,6 +84,12 @@ def test_a_file_that_is_not_ours_or_damaged_is_a_value_error(data, tmp_path):
     (tmp_path / "v.faiss").write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="checksum"):
         FaissIndex.load(tmp_path / "v.faiss")
+    vector_files.save(tmp_path / "v.faiss", index.serialize(), generation=1)
+    raw = bytearray((tmp_path / "v.faiss").read_bytes())
+    raw[len(b"QA-VECTORS-2\n")] ^= 0x04  # the generation it reflects: 1 becomes 5, and the catch-up would trust it
+    (tmp_path / "v.faiss").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="checksum"):
+        FaissIndex.load(tmp_path / "v.faiss")
 
 
 def test_locked_index_passes_through(data):

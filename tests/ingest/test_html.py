@@ -45,8 +45,35 @@ def test_html_in_the_charset_it_declares():
             "two years of repairs.</p></body></html>")
     a = from_bytes(page.encode("cp1252"), "page.html")  # Latin-1 labels mean Windows-1252
     assert a.title == "Caf\u00e9 Reopens" and "The caf\u00e9 reopened on Friday \u2013 after" in a.text
-    for label in ("hex", "utf-16", "no-such-charset"):  # not a text codec, no BOM, unknown: read as UTF-8
+    # not a text codec, a Python codec that is no web encoding, no BOM, unknown: read as UTF-8
+    for label in ("hex", "punycode", "idna", "rot13", "utf-16", "replacement", "no-such-charset"):
         page = f"<html><head><meta charset='{label}'></head><body><p>Caf\u00e9 news, read as UTF-8.</p></body></html>"
         assert from_bytes(page.encode(), "page.html").text == "Caf\u00e9 news, read as UTF-8."
     with pytest.raises(BadInput, match="not valid UTF-8"):  # plain text declares nothing: UTF-8 only
         from_bytes("Caf\u00e9 text.".encode("latin-1"), "note.txt")
+
+
+def test_a_web_encoding_python_has_no_codec_name_for_is_read():
+    page = "<html><head><meta charset='x-user-defined'></head><body><p>Plain ASCII news.</p></body></html>"
+    assert from_bytes(page.encode(), "page.html").text == "Plain ASCII news."
+
+
+def test_nested_furniture_is_checked_in_linear_time(monkeypatch):
+    """A page of 2,000 nested ``<div class="ad">``, each with a paragraph (so each wrapper seems to hold
+    the story): the check once searched every wrapper's subtree (quadratic in the depth: 9 s at 2,000).
+    Counted, not timed: how many subtree searches the reading makes does not grow with the depth."""
+    from bs4 import Tag
+
+    searches = []
+    for name in ("find", "find_all"):
+        original = getattr(Tag, name)
+        monkeypatch.setattr(Tag, name, lambda self, *a, _original=original, **k: searches.append(1)
+                            or _original(self, *a, **k))
+
+    def read(depth: int) -> int:
+        searches.clear()
+        page = "<html><body>" + '<div class="ad"><p>Ad text here.</p>' * depth + "</div>" * depth + "</body></html>"
+        assert "Ad text here." in from_bytes(page.encode(), "page.html").text
+        return len(searches)
+
+    assert read(2000) == read(20)

@@ -3,12 +3,11 @@ guards and errors."""
 
 import io
 import json
-import zlib
 
 import httpx
 import pytest
 
-from helpers import SEED_ID, serving
+from helpers import SEED_ID, minimal_pdf, serving
 
 BRIDGE = {"title": "Bridge Reopens", "author": "Sam Lee", "date": "2024-03-01", "source": "City News",
           "text": "The old Kelvin bridge over the river reopened on Friday after two years of repairs. "
@@ -41,25 +40,6 @@ def assert_error(response, status, code):
 def post_raw(client, path, data, content_type="application/json"):
     return client.post(path, content=data, headers={"Content-Type": content_type})
 
-
-def minimal_pdf(text: str) -> bytes:
-    """A one-page PDF with ``text`` in Helvetica, built by hand (offsets computed)."""
-    stream = zlib.compress(f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode())
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return out
 
 
 def test_add_json_is_searchable_at_once(client, service):

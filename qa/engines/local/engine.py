@@ -6,6 +6,11 @@ catches up from the store's change log since the generation it was saved at,
 or, when that is unknown (a missing, damaged or foreign file), is rebuilt
 from the vectors and text in SQLite without re-embedding. The vector file is
 saved by a background thread a moment after writes stop, off the request path.
+
+A committed write is completed, never half-reported: if the lexical index cannot be written (its
+folder unwritable, say) the write still succeeds in SQLite and FAISS, the lexical index is marked
+behind, and the same background thread brings it level from SQLite's change log, retrying with a
+growing delay (and a log line per retry, not per second) until it can.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from qa.engines.local.vectors import FaissIndex, LockedIndex, choose_kind, train
 
 log = logging.getLogger("qa.engine")
 _SCAN_BATCH = 20_000
+RETRY_S = (1.0, 60.0)  # the background thread's first and longest delay between failed saves
 
 
 class LocalEngine:
@@ -49,6 +55,7 @@ class LocalEngine:
         self.lexical = self._open_lexical()
         self.vectors = LockedIndex(self._discard_vectors() if self.needs_rebuild else self._open_vectors())
         self._dirty = threading.Event()
+        self._lexical_behind = threading.Event()
         self._closed = threading.Event()
         self._saver = threading.Thread(target=self._save_loop, name="index-saver", daemon=True)
         self._saver.start()
@@ -84,14 +91,21 @@ class LocalEngine:
 
     def _mirror(self, removed: list[int], added: list[tuple[list[int], np.ndarray]],
                 texts: Iterable[tuple[int, str, str]], generation: int) -> None:
-        """Bring both indexes level with a committed store change (the saver writes the vector file later)."""
-        self.lexical.remove(removed)
-        self.lexical.add(texts)
-        self.lexical.commit(generation)
+        """Bring both indexes level with a committed store change (the saver writes the vector file
+        later, and catches the lexical index up if it could not be written now)."""
         self.vectors.remove(np.asarray(removed, np.int64))
         for ids, vectors in added:
             self.vectors.add(np.asarray(ids, np.int64), vectors)
         self._generation = generation
+        if not self._lexical_behind.is_set():
+            try:
+                self.lexical.remove(removed)
+                self.lexical.add(texts)
+                self.lexical.commit(generation)
+            except (OSError, ValueError, RuntimeError) as exc:  # tantivy reports I/O as ValueError
+                log.error("could not write the lexical index (%s); it catches up from SQLite in the background",
+                          exc)
+                self._lexical_behind.set()
         self._dirty.set()
 
     # --- opening and catching up ---------------------------------------------------------
@@ -147,14 +161,20 @@ class LocalEngine:
         except ValueError as exc:
             log.warning("%s; rebuilding it from the text in SQLite", exc)
             index, generation = Bm25Index.recreate(path), None
-        if generation != self._generation:
-            added, removed = self._behind(generation, index.ids)
-            index.remove(np.concatenate([added, removed]).tolist())
-            index.add(self.store.passage_texts(added))
-            index.commit(self._generation)
-            if len(added) or len(removed):
-                log.info("lexical index brought up to date: %d added, %d removed", len(added), len(removed))
+        self._level_lexical(index, generation)
         return index
+
+    def _level_lexical(self, index: Bm25Index, generation: int | None) -> None:
+        """Re-apply to the lexical index what SQLite changed since ``generation`` (removing first, so a
+        passage added before a failed commit is not held twice)."""
+        if generation == self._generation:
+            return
+        added, removed = self._behind(generation, index.ids)
+        index.remove(np.concatenate([added, removed]).tolist())
+        index.add(self.store.passage_texts(added))
+        index.commit(self._generation)
+        if len(added) or len(removed):
+            log.info("lexical index brought up to date: %d added, %d removed", len(added), len(removed))
 
     def _behind(self, generation: int | None, held_ids) -> tuple[np.ndarray, np.ndarray]:
         """Passages a derived index saved at ``generation`` lacks, and those it holds that are gone:
@@ -170,11 +190,16 @@ class LocalEngine:
     # --- saving ---------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write the vector file now, if anything changed since it was last written."""
+        """Write the vector file now, if anything changed since it was last written, and bring a
+        lexical index that fell behind level with SQLite."""
         self._dirty.clear()  # before saving: a write during the save marks it dirty again
         try:
             with self._write_lock:  # the snapshot and its generation, taken together
                 payload, generation = self.vectors.serialize(), self._generation
+                if self._lexical_behind.is_set():
+                    self._level_lexical(self.lexical, self.lexical.generation)
+                    self._lexical_behind.clear()
+                    log.info("the lexical index has caught up with SQLite")
             if generation != self._saved_generation:
                 self._save(payload, generation)
         except BaseException:
@@ -188,20 +213,27 @@ class LocalEngine:
             self.store.forget_changes(min(generation, self.lexical.generation))
 
     def _save_loop(self) -> None:
-        """Save the vector file a moment after writes stop."""
+        """Save a moment after writes stop; after a failure, again after a delay that doubles."""
+        delay = RETRY_S[0]
         while not self._closed.is_set():
-            if self._dirty.wait(timeout=0.5) and not self._closed.wait(timeout=1.0):
+            if self._dirty.wait(timeout=0.5) and not self._closed.wait(timeout=delay):
                 try:
                     self.save()
-                except OSError as exc:
-                    log.error("could not save the vector index: %s", exc)
+                    delay = RETRY_S[0]
+                except (OSError, ValueError, RuntimeError) as exc:
+                    delay = min(2 * delay, RETRY_S[1])
+                    log.error("could not save the index (%s); trying again in %g s", exc, delay)
 
     def close(self) -> None:
         """Save what is unsaved and stop the saver thread."""
         self._closed.set()
         self._saver.join()  # lets a save in progress finish
         if self._dirty.is_set():
-            self.save()
+            try:
+                self.save()
+            except (OSError, ValueError, RuntimeError) as exc:  # SQLite has it all: the next start catches up
+                log.error("could not save the index at close (%s); it catches up from SQLite at the next start",
+                          exc)
         self.lexical.close()
         self.store.close()
 

@@ -23,8 +23,8 @@ import numpy as np
 
 from qa.config import VectorIndexConfig
 
-_MAGIC = b"QA-VECTORS-1\n"
-_HEADER = struct.Struct("<q32s")  # generation, sha256 of the FAISS bytes
+_MAGIC = b"QA-VECTORS-2\n"  # 2: the checksum covers the generation too (a damaged one misled the catch-up)
+_HEADER = struct.Struct("<q32s")  # generation, sha256 of the generation and the FAISS bytes
 
 
 class FaissIndex:
@@ -84,7 +84,7 @@ class FaissIndex:
             raise ValueError(f"unreadable FAISS index {path}: not a vector index file of this program")
         generation, checksum = _HEADER.unpack_from(data, len(_MAGIC))
         payload = np.frombuffer(data, np.uint8, offset=head)
-        if hashlib.sha256(payload).digest() != checksum:
+        if _checksum(generation, payload) != checksum:
             raise ValueError(f"unreadable FAISS index {path}: its checksum does not match (damaged on disk)")
         try:
             index = faiss.deserialize_index(payload)
@@ -151,8 +151,14 @@ class FaissIndex:
 
 def save(path: Path, payload: np.ndarray, generation: int) -> None:
     """Write a serialized index with its generation and checksum, atomically."""
-    header = _MAGIC + _HEADER.pack(generation, hashlib.sha256(payload).digest())
+    header = _MAGIC + _HEADER.pack(generation, _checksum(generation, payload))
     write_atomically(Path(path), header, payload)
+
+
+def _checksum(generation: int, payload: np.ndarray) -> bytes:
+    digest = hashlib.sha256(struct.pack("<q", generation))
+    digest.update(payload)
+    return digest.digest()
 
 
 def write_atomically(path: Path, *parts: bytes | np.ndarray) -> None:

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--unanswerable", type=Path, metavar="PATH", action="append", default=[],
                           help="questions nothing in the corpus answers (JSONL, another question set, or a BEIR "
                                "folder's queries of --split), to measure how often no answer is given; repeatable")
+    evaluate.add_argument("--distractors", type=Path, metavar="PATH", action="append", default=[],
+                          help="a corpus on other subjects (a BEIR folder or a folder of articles) indexed beside "
+                               "the dataset's own articles; repeatable")
     _ranking_options(evaluate)
 
     calibrate = sub.add_parser("calibrate", parents=[common],
@@ -299,7 +302,7 @@ def cmd_eval(args, settings: Settings) -> int:
     from qa import evaluation
 
     figures = evaluation.run(args.path, settings, split=args.split, work_dir=args.work_dir,
-                             unanswerable=args.unanswerable)
+                             unanswerable=args.unanswerable, distractors=args.distractors)
     print(evaluation.format_table(figures))
     if args.json:
         print(json.dumps(figures))

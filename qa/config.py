@@ -65,17 +65,21 @@ class RankingConfig:
     feedback: float = 0.0         # pseudo-relevance feedback: weight of the top passages' mean vector
                                   # (off: at 0.3, +0.006 nDCG@10 on SciFact test but -0.0002 on train)
     feedback_depth: int = 3
+    article_weight: float = 0.0   # weight of the article's evidence (its best candidates' mean score);
+                                  # off: it cost seed questions amid distractors (docs/evaluation.md)
+    article_depth: int = 3        # an article's best candidates that make its evidence
 
     def __post_init__(self):
         if self.fusion not in FUSIONS:
             raise BadInput("invalid_option", f"fusion must be one of {', '.join(FUSIONS)}")
         if self.lexical_norm not in LEXICAL_NORMS:
             raise BadInput("invalid_option", f"lexical norm must be one of {', '.join(LEXICAL_NORMS)}")
-        if self.rrf_k < 1:
-            raise BadInput("invalid_option", "rrf_k must be 1 or more")
+        for name in ("rrf_k", "article_depth", "rerank_depth"):
+            if getattr(self, name) < 1:
+                raise BadInput("invalid_option", f"{name.replace('_', ' ')} must be 1 or more")
         if not 0 <= self.alpha <= 1:
             raise BadInput("invalid_option", "alpha must be between 0 and 1")
-        for name in ("sentence_weight", "answer_type_weight", "answer_weight", "feedback"):
+        for name in ("sentence_weight", "answer_type_weight", "answer_weight", "feedback", "article_weight"):
             if getattr(self, name) < 0:
                 raise BadInput("invalid_option", f"{name.replace('_', ' ')} must be 0 or more")
 

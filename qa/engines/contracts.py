@@ -129,6 +129,10 @@ class DocumentStore(Protocol):
 
     def passages(self, ids: list[int]) -> dict[int, StoredPassage]: ...
 
+    def articles_of(self, ids: Iterable[int]) -> dict[int, str]:
+        """The article id of each passage found (cheap: no text, no vectors)."""
+        ...
+
     def vectors(self, ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
         """``(ids found, vectors)``."""
         ...

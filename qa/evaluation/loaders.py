@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -117,6 +117,41 @@ def load_articles(folder: Path) -> list[Article]:
     return documents
 
 
+def load_distractors(path: Path, taken: set[str]) -> list[Article]:
+    """Articles on other subjects to index beside a question set's own: a BEIR folder's corpus (its
+    queries and qrels are not needed) or a folder of article files. Ids already ``taken`` (by the
+    question set's articles or other distractors) get a suffix, so no distractor replaces one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BadInput("bad_eval_file", f"{path}: distractors must be a BEIR folder or a folder of articles")
+    if (path / "corpus.jsonl").is_file():
+        used: set[str] = set()
+        documents = [_beir_document(row, used) for number, row in _jsonl(path / "corpus.jsonl")
+                     if _has_text(path, number, row)]
+    else:
+        documents = load_articles(path)
+    if not documents:
+        raise BadInput("bad_eval_file", f"{path}: no distractor documents")
+    renamed = []
+    for doc in documents:
+        article_id = free_id(doc.id, taken.__contains__)
+        taken.add(article_id)
+        renamed.append(replace(doc, id=article_id))
+    return renamed
+
+
+def _has_text(folder: Path, number: int, row: dict) -> bool:
+    """A BEIR corpus line is well formed (else an error naming file and line) and has some text."""
+    if "_id" not in row or not isinstance(row.get("text", ""), str) or not isinstance(row.get("title", ""), str):
+        raise BadInput("bad_eval_file", f"{folder / 'corpus.jsonl'}:{number}: expected {{\"_id\", \"title\", \"text\"}}")
+    return bool((row.get("title") or "").strip() or (row.get("text") or "").strip())
+
+
+def _beir_document(row: dict, used: set[str]) -> Article:
+    title, text = (row.get("title") or "").strip(), (row.get("text") or "").strip()
+    return Article(id=_safe_id(str(row["_id"]), used), title=title or text[:80], text=text or title)
+
+
 def _strings(value) -> tuple[str, ...] | None:
     """A string or a list of strings as a tuple; None when it is neither."""
     if isinstance(value, str):
@@ -151,14 +186,11 @@ def load_beir(folder: Path, split: str = "test") -> Beir:
             queries[str(row["_id"])] = row["text"]
     documents, original_ids, used = [], {}, set()
     for number, row in _jsonl(folder / "corpus.jsonl"):
-        if "_id" not in row or not isinstance(row.get("text", ""), str) or not isinstance(row.get("title", ""), str):
-            raise BadInput("bad_eval_file", f"{folder / 'corpus.jsonl'}:{number}: expected {{\"_id\", \"title\", \"text\"}}")
-        title, text = (row.get("title") or "").strip(), (row.get("text") or "").strip()
-        if not (title or text):
+        if not _has_text(folder, number, row):
             continue
-        article_id = _safe_id(str(row["_id"]), used)
-        original_ids[article_id] = str(row["_id"])
-        documents.append(Article(id=article_id, title=title or text[:80], text=text or title))
+        document = _beir_document(row, used)
+        original_ids[document.id] = str(row["_id"])
+        documents.append(document)
     missing = set(queries) ^ set(qrels)
     if missing:
         raise BadInput("bad_eval_file", f"{folder}: qrels name queries not in queries.jsonl: {sorted(missing)[:5]}")

@@ -27,8 +27,8 @@ import numpy as np
 
 from qa.config import Settings
 from qa.errors import BadInput, QAError
-from qa.evaluation.loaders import (Beir, Question, detect, load_beir, load_question_folder, load_questions,
-                                   load_squad, load_unanswerable)
+from qa.evaluation.loaders import (Beir, Question, detect, load_articles, load_beir, load_distractors,
+                                   load_question_folder, load_questions, load_squad, load_unanswerable)
 from qa.ingest import Article
 from qa.search.models import expected_calibration_error
 from qa.service.writer import passage_bar
@@ -38,31 +38,39 @@ BEIR_DEPTH = 1000  # passages ranked per query, enough for 100 distinct document
 
 
 def run(path: Path, settings: Settings, split: str = "test", encoder=None, work_dir: Path | None = None,
-        unanswerable: list[Path] = ()) -> dict:
+        unanswerable: list[Path] = (), distractors: list[Path] = ()) -> dict:
     """Evaluate whatever is at ``path``; ``work_dir`` keeps the throw-away index for the next run.
     ``unanswerable`` adds sets of questions nothing in the corpus answers (see
-    :func:`~qa.evaluation.loaders.load_unanswerable`)."""
+    :func:`~qa.evaluation.loaders.load_unanswerable`); ``distractors`` adds corpora on other subjects
+    (BEIR folders or folders of articles) indexed beside the dataset's own, to measure how well the
+    right passage still comes first among many articles."""
     path = Path(path)
     if not path.exists():
         raise BadInput("bad_eval_file", f"{path}: no such file or folder")
     extra = [q for other in unanswerable for q in load_unanswerable(other, split)]
     kind = detect(path)
+    if kind == "beir":
+        data = load_beir(path, split)
+        documents = data.documents
+    elif kind == "folder":
+        folder = load_question_folder(path)
+        documents, questions, extra = folder.documents, folder.questions, folder.unanswerable + extra
+    elif kind == "squad":
+        documents, questions = load_squad(path)
+    else:
+        questions = load_questions(path)
+        documents = load_articles(settings.corpus_dir) if distractors else None
+    taken = {d.id for d in documents or ()}
+    added = [d for other in distractors for d in load_distractors(other, taken)]
+    shown = {"distractors": len(added)} if distractors else {}
     with throwaway_service(settings, work_dir, encoder) as service:
-        if kind == "beir":
-            data = load_beir(path, split)
-            index_documents(service, data.documents)
-            return {"dataset": path.name, "split": split, **score_beir(service, data)}
-        if kind == "folder":
-            folder = load_question_folder(path)
-            index_documents(service, folder.documents)
-            questions, extra = folder.questions, folder.unanswerable + extra
-        elif kind == "squad":
-            docs, questions = load_squad(path)
-            index_documents(service, docs)
+        if documents is None:
+            service.sync()  # the corpus folder, read as the product reads it
         else:
-            questions = load_questions(path)
-            service.sync()
-        return {"dataset": path.name, **score_questions(service, questions, extra)}
+            index_documents(service, documents + added)
+        if kind == "beir":
+            return {"dataset": path.name, "split": split, **shown, **score_beir(service, data)}
+        return {"dataset": path.name, **shown, **score_questions(service, questions, extra)}
 
 
 @contextmanager
@@ -111,8 +119,8 @@ def score_beir(service, data: Beir) -> dict:
         copies = service.copies(hit.passage.article_id for hit in hits)
         for hit in hits:
             # MaxP; a republished copy is retrieved with the passages of the article it repeats
-            for article_id in [hit.passage.article_id, *(c["id"] for c in copies.get(hit.passage.article_id, []))]:
-                doc = data.original_ids[article_id]
+            for aid in [hit.passage.article_id, *(c["id"] for c in copies.get(hit.passage.article_id, []))]:
+                doc = data.original_ids.get(aid, f"distractor:{aid}")  # a distractor is never relevant
                 docs[doc] = max(docs.get(doc, float("-inf")), hit.score)
         run_[qid] = dict(sorted(docs.items(), key=lambda kv: kv[1], reverse=True)[:100]) or {"__none__": 0.0}
     elapsed = time.perf_counter() - started

@@ -118,6 +118,8 @@ class Searcher:
         if cfg.feedback > 0 and fused and cfg.fusion != "lexical":
             fvec = self._feedback(qvec, sorted(fused, key=fused.get, reverse=True)[:cfg.feedback_depth])
             fused, dense = self._fuse(fvec, self._dense(fvec, depth), lexical)
+        if cfg.article_weight > 0 and fused:
+            fused = self._article_prior(fused)
         order = sorted(fused, key=fused.get, reverse=True)[:max(cfg.rerank_depth, 2 * k)]
         passages = self.engine.store.passages(order)
         asked = Question.of(question, qvec, self.engine.lexical.terms(question), idf)
@@ -147,6 +149,21 @@ class Searcher:
             return _max_normalized(scores), idf
         scale = sum(idf.values())
         return ({pid: s / scale for pid, s in scores.items()} if scale > 0 else {}), idf
+
+    def _article_prior(self, fused: dict[int, float]) -> dict[int, float]:
+        """Each candidate's score plus its article's evidence: the mean of the article's
+        ``article_depth`` best candidate scores (a missing one counts 0), so that among many
+        articles a passage of an article that matches the question throughout beats a lone passage
+        sharing words with it. Off by default: amid distractors it lost seed questions, because
+        most misses there are the article's own passages re-ordered (docs/evaluation.md)."""
+        cfg = self.config
+        article_of = self.engine.store.articles_of(fused)
+        best: dict[str, list[float]] = {}
+        for pid, score in fused.items():
+            if pid in article_of:
+                best.setdefault(article_of[pid], []).append(score)
+        evidence = {a: sum(sorted(s, reverse=True)[:cfg.article_depth]) / cfg.article_depth for a, s in best.items()}
+        return {pid: s + cfg.article_weight * evidence.get(article_of.get(pid), 0.0) for pid, s in fused.items()}
 
     def _feedback(self, qvec: np.ndarray, top: list[int]) -> np.ndarray:
         """Rocchio on the question vector: moved towards the mean of the best passages found."""

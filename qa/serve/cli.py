@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--unanswerable", type=Path, metavar="PATH", action="append", default=[],
                           help="questions nothing in the corpus answers (JSONL, another question set, or a BEIR "
                                "folder's queries of --split), to measure how often no answer is given; repeatable")
+    evaluate.add_argument("--distractors", type=Path, metavar="PATH", action="append", default=[],
+                          help="a corpus on other subjects (a BEIR folder or a folder of articles) indexed beside "
+                               "the dataset's own articles; repeatable")
     _ranking_options(evaluate)
 
     calibrate = sub.add_parser("calibrate", parents=[common],
@@ -127,6 +130,10 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-dedupe", dest="dedupe", action="store_false", default=None)
     group.add_argument("--feedback", type=float,
                        help="pseudo-relevance feedback: weight of the top passages' mean vector (0: off)")
+    group.add_argument("--article-weight", type=float,
+                       help="weight of the article's evidence (mean of its best candidates' scores) as a prior")
+    group.add_argument("--article-depth", type=int, help="an article's best candidates that make its evidence")
+    group.add_argument("--rerank-depth", type=int, help="fused candidates re-ranked by their best sentence")
     group.add_argument("--window", type=int, help="sentences per passage")
     group.add_argument("--stride", type=int, help="sentences between passage starts")
     group.add_argument("--no-title", dest="embed_title", action="store_false", default=None,
@@ -134,7 +141,8 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
 
 
 RANKING_OPTIONS = ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight", "answer_weight",
-                   "answer_type_weight", "dedupe", "feedback", "embed_title")
+                   "answer_type_weight", "dedupe", "feedback", "article_weight", "article_depth", "rerank_depth",
+                   "embed_title")
 SETTING_OPTIONS = ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads", "api_token",
                    "min_confidence")
 
@@ -342,7 +350,7 @@ def cmd_eval(args, settings: Settings) -> int:
     from qa import evaluation
 
     figures = evaluation.run(args.path, settings, split=args.split, work_dir=args.work_dir,
-                             unanswerable=args.unanswerable)
+                             unanswerable=args.unanswerable, distractors=args.distractors)
     print(evaluation.format_table(figures))
     if args.json:
         print(json.dumps(figures))

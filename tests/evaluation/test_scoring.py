@@ -7,7 +7,10 @@ import pytest
 
 from qa import evaluation
 from qa.config import Settings
+from qa.errors import BadInput
 from qa.evaluation import scoring
+from qa.evaluation.scoring import throwaway_service
+from qa.serve.cli import main
 
 from helpers import CORPUS, QRELS, QUERIES, write_beir
 
@@ -84,3 +87,49 @@ def test_a_work_dir_holding_corpus_articles_is_reused_for_another_dataset(tmp_pa
     folder = write_beir(tmp_path / "tiny", CORPUS, QUERIES[:2], QRELS[:2])
     figures = evaluation.run(folder, settings, encoder=embedder, work_dir=work)  # the ferry is dropped
     assert figures["documents"] == 4 and figures["passages"] == 4 and figures["ndcg@10"] == 1.0
+
+
+def test_distractors_from_a_beir_folder_and_an_articles_folder_are_indexed_beside_the_question_set(
+        tmp_path, capsys, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text("Ferry\n\nThe ferry runs hourly again. Tickets cost two pounds.")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "How often does the ferry run?", "evidence": ["hourly"]}) + "\n")
+    beir = write_beir(tmp_path / "tiny", CORPUS, QUERIES, QRELS)
+    articles = tmp_path / "others"
+    articles.mkdir()
+    (articles / "ferry.txt").write_text("Ferry strike\n\nThe ferry crews walked out on Friday over pay.")
+    (articles / "buses.txt").write_text("Buses\n\nThe night buses run every hour from the harbour.")
+    work = tmp_path / "work"
+    argv = ["eval", str(questions), "--distractors", str(beir), "--distractors", str(articles), "--json",
+            "--corpus-dir", str(corpus), "--work-dir", str(work), "--index-dir", str(tmp_path / "unused")]
+    assert main(argv) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["distractors"] == 6 and figures["articles"] == 7  # the distractor named "ferry" did not replace it
+    assert figures["hit@1"] == 1.0 and "mrr@5" in figures
+    with throwaway_service(Settings(corpus_dir=corpus, index_dir=work), work, embedder) as service:
+        ids = {row["id"] for row in service.articles(0, 100)["articles"]}
+    assert {"ferry", "ferry-2", "buses", "d1", "d4"} <= ids
+
+
+def test_distractors_beside_a_beir_set_are_never_counted_relevant(tmp_path, embedder):
+    folder = write_beir(tmp_path / "tiny", CORPUS, QUERIES[:2], QRELS[:2])
+    others = tmp_path / "others"
+    others.mkdir()
+    (others / "lava.txt").write_text("Lava lamps\n\nA lava lamp's wax rises and falls like lava from a volcano.")
+    (others / "reefs.txt").write_text("Reef tanks\n\nCoral reefs grow in home aquariums with warm shallow water.")
+    settings = Settings(corpus_dir=tmp_path / "none", index_dir=tmp_path / "unused")
+    alone = evaluation.run(folder, settings, encoder=embedder)
+    amid = evaluation.run(folder, settings, encoder=embedder, distractors=[others])
+    assert alone["documents"] == 4 and "distractors" not in alone
+    assert amid["distractors"] == 2 and amid["documents"] == 4 and amid["passages"] > alone["passages"]
+    assert amid["recall@100"] == 1.0 and amid["ndcg@10"] <= alone["ndcg@10"]
+
+
+def test_distractors_that_are_not_a_folder_are_an_error(tmp_path, embedder):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "Who?", "evidence": ["x"]}) + "\n")
+    with pytest.raises(BadInput, match="distractors must be a BEIR folder or a folder of articles"):
+        evaluation.run(questions, Settings(corpus_dir=tmp_path, index_dir=tmp_path / "unused"), encoder=embedder,
+                       distractors=[questions])

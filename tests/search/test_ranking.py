@@ -109,3 +109,26 @@ def test_passages_removed_since_the_lexical_index_found_them_are_dropped(seed_se
     hits = Searcher(ghostly, seed_service.encoder).search("What air defense system did Turkey buy?", 5)
     assert len(hits) == 5 and all(hit.passage.id != 10**9 for hit in hits)
     assert "S-400" in hits[0].passage.text[hits[0].answer[0]:hits[0].answer[1]]
+
+
+def test_the_article_prior_favours_a_passage_whose_whole_article_matches(make_service):
+    service = make_service(corpus_files=())
+    service.add(Article("ferry", "Harbour ferry", " ".join([
+        "The harbour ferry now sails every hour between the pier and the island.",
+        "Ferry tickets cost two pounds for adults and one pound for children.",
+        "The ferry company added a second boat to the island route this spring.",
+        "Island residents say the ferry timetable finally suits commuters.",
+        "The ferry crossing takes twenty minutes in calm weather."])))
+    service.add(Article("weather", "Storm warning", " ".join([
+        "A storm is expected on the coast on Friday.",
+        "Forecasters said the island ferry may not sail at all.",
+        "Gardeners were told to tie down greenhouse panels.",
+        "Schools will stay open unless power lines come down.",
+        "The storm should pass by Sunday morning."])))
+
+    def gap(**config):  # best ferry-article score minus best weather-article score
+        best = {}
+        for hit in searcher(service, **config).search("Will the island ferry sail?", 10):
+            best.setdefault(hit.passage.article_id, hit.score)
+        return best["ferry"] - best["weather"]
+    assert gap(article_weight=1.0) > gap() + 0.05

@@ -257,6 +257,15 @@ class Store(Database):
                 'SELECT p.id, a.title, substr(a.text, p.start + 1, p."end" - p.start) FROM passages p'
                 f" JOIN articles a ON a.id = p.article_id WHERE p.id IN ({','.join('?' * len(part))})", part)
 
+    def articles_of(self, ids: Iterable[int]) -> dict[int, str]:
+        ids = [int(i) for i in ids]
+        out: dict[int, str] = {}
+        for lo in range(0, len(ids), _BATCH):
+            part = ids[lo:lo + _BATCH]
+            sql = f"SELECT id, article_id FROM passages WHERE id IN ({','.join('?' * len(part))})"
+            out.update((row[0], row[1]) for row in self._conn.execute(sql, part))
+        return out
+
     def passages(self, ids: list[int]) -> dict[int, StoredPassage]:
         out: dict[int, StoredPassage] = {}
         ids = [int(i) for i in ids]

@@ -154,13 +154,18 @@ class Bm25Index:
         searcher = self._searcher
         return {t: idf(searcher.num_docs, searcher.doc_freq("text", t)) for t in query_terms}
 
-    def search(self, query_terms: tuple[str, ...], k: int) -> list[tuple[int, float]]:
-        if not query_terms:
+    def search(self, query_terms: tuple[str, ...], k: int, allowed: np.ndarray | None = None
+               ) -> list[tuple[int, float]]:
+        if not query_terms or (allowed is not None and not len(allowed)):
             return []
         schema = self._index.schema
         clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "text", term)) for term in query_terms]
+        query = tantivy.Query.boolean_query(clauses)
+        if allowed is not None:  # a filter inside the query, scoring nothing: BM25 ranks only allowed passages
+            only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(schema, "pid", allowed.tolist()), 0.0)
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, only)])
         searcher = self._searcher
-        hits = searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
+        hits = searcher.search(query, k, count=False).hits
         ids = searcher.fast_field_values("pid", [address for _, address in hits])
         return [(pid, score) for (score, _), pid in zip(hits, ids)]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -20,7 +21,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from qa.engines.local.database import Database
-from qa.engines.contracts import ArticleRecord, Changes, FileStamp, PassageRecord, StoredPassage
+from qa.engines.contracts import ArticleRecord, Changes, FileStamp, Filter, PassageRecord, StoredPassage
 from qa.ingest.article import Article
 
 SCHEMA = """
@@ -42,6 +43,9 @@ CREATE TABLE IF NOT EXISTS articles (
     added_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source COLLATE NOCASE);  -- for filters
+CREATE INDEX IF NOT EXISTS articles_author ON articles(author COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -60,6 +64,8 @@ CREATE TABLE IF NOT EXISTS changes (  -- passages added (1) or removed (0), in o
 );
 """
 _BATCH = 500  # ids per query, under SQLite's parameter limit
+_ORDER = {"added": "a.added_at, a.id", "date": "a.date IS NULL, a.date DESC, a.id",
+          "title": "a.title COLLATE NOCASE, a.id"}
 
 
 class Store(Database):
@@ -168,12 +174,33 @@ class Store(Database):
             " FROM articles a WHERE a.id = ?", (article_id,)).fetchone()
         return dict(row) if row else None
 
-    def articles(self, offset: int = 0, limit: int = 50) -> list[dict]:
+    def articles(self, offset: int = 0, limit: int = 50, title: str = "", sort: str = "added") -> list[dict]:
         rows = self._conn.execute(
             "SELECT a.id, a.title, a.author, a.date, a.source, a.origin, a.added_at,"
             " (SELECT COUNT(*) FROM passages p WHERE p.article_id = a.id) AS passages"
-            " FROM articles a ORDER BY a.added_at, a.id LIMIT ? OFFSET ?", (limit, offset))
+            f" FROM articles a WHERE a.title LIKE ? ESCAPE '\\' ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?",
+            (_like(title), limit, offset))
         return [dict(r) for r in rows]
+
+    def count_articles(self, title: str = "") -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM articles a WHERE a.title LIKE ? ESCAPE '\\'",
+                                  (_like(title),)).fetchone()[0]
+
+    def allowed(self, where: Filter) -> np.ndarray:
+        sql, params = _where(where)
+        rows = self._conn.execute(f"SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE {sql}"
+                                  " ORDER BY p.id", params)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def facets(self, where: Filter) -> dict[str, list[tuple[str, int]]]:
+        facets = {}
+        for name, column, unfiltered in (("source", "a.source", replace(where, sources=())),
+                                         ("month", "substr(a.date, 1, 7)", replace(where, date_from=None, date_to=None))):
+            sql, params = _where(unfiltered)
+            rows = self._conn.execute(f"SELECT {column} AS value, COUNT(*) AS n FROM articles a WHERE {sql}"
+                                      f" AND {column} IS NOT NULL GROUP BY value ORDER BY n DESC, value", params)
+            facets[name] = [(r[0], r[1]) for r in rows]
+        return facets
 
     def article_by_hash(self, content_hash: str) -> str | None:
         row = self._conn.execute("SELECT id FROM articles WHERE content_hash = ?", (content_hash,)).fetchone()
@@ -251,6 +278,30 @@ def article_of(row: sqlite3.Row | dict) -> Article:
     """The :class:`Article` an ``articles`` row holds."""
     return Article(row["id"], row["title"], row["text"], row["author"], row["date"], row["source"],
                    row["body_start"], tuple(tuple(span) for span in json.loads(row["headings"])))
+
+
+def _where(where: Filter) -> tuple[str, list]:
+    """The SQL condition on ``articles a`` that ``where`` is, and its parameters."""
+    clauses, params = ["1"], []
+    for column, values in (("a.source", where.sources), ("a.author", where.authors)):
+        if values:
+            clauses.append(f"{column} COLLATE NOCASE IN ({','.join('?' * len(values))})")
+            params += values
+    if where.articles:
+        clauses.append(f"a.id IN ({','.join('?' * len(where.articles))})")
+        params += where.articles
+    if where.date_from:
+        clauses.append("a.date >= ?")
+        params.append(where.date_from)
+    if where.date_to:
+        clauses.append("a.date <= ?")
+        params.append(where.date_to)
+    return " AND ".join(clauses), params
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for titles holding ``text`` (its own ``%`` and ``_`` taken literally)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _delete(conn: sqlite3.Connection, article_id: str) -> list[int]:

@@ -1,0 +1,53 @@
+"""A newsroom for the filter tests: several hundred short articles from five sources, by several
+authors, dated across 2024 (a few undated), made deterministically; and the checks that a result
+satisfies a filter."""
+
+from __future__ import annotations
+
+import random
+
+from qa.ingest import Article
+
+SOURCES = ("Harbour Gazette", "Valley Times", "City Ledger", "Northern Post", "Evening Courier")
+AUTHORS = ("Ana Silva", "Ben Okafor", "Chloe Martin", "Dev Patel", "Eva Novak", "Femi Adeyemi", "Gus Larsen")
+PLACES = ("Kelby", "Arnfield", "Marrow", "Tessel", "Odessa Bay", "Brightwater", "Lunden", "Corvale", "Pemberly",
+          "Ashgrove", "Hollin", "Dunmore")
+TOPICS = ("harbour", "school", "bridge", "market", "railway station", "hospital wing", "sports hall", "museum",
+          "water plant", "tram line")
+VERBS = ("approved", "rejected", "postponed", "debated", "announced")
+# One article no question about costs comes near: the selective filter must still find it.
+NEEDLE = Article("needle", "Beekeepers Count Their Hives",
+                 "Beekeepers in the hills counted four hundred hives this spring. Honey from the clover "
+                 "meadows sold out at the weekend fair. The oldest keeper has tended bees for sixty years.",
+                 "Ina Roth", "2024-06-15", "Valley Times")
+
+
+def articles(n: int = 300) -> list[Article]:
+    """``n`` short articles (and :data:`NEEDLE`): each source writes every fifth, one in 25 is undated."""
+    rng = random.Random(15)
+    made = [NEEDLE]
+    for i in range(n):
+        place, topic, verb = rng.choice(PLACES), rng.choice(TOPICS), rng.choice(VERBS)
+        cost, votes = rng.randint(2, 90), rng.randint(3, 40)
+        date = None if i % 25 == 7 else f"2024-{1 + i % 12:02d}-{1 + (i * 7) % 28:02d}"
+        text = (f"The {place} council {verb} the new {topic} plan after a long meeting. The project would cost "
+                f"{cost} million euros, officials said. {votes} residents spoke at the hearing about the {topic}.")
+        made.append(Article(f"story-{i}", f"{place} {topic.title()} Plan {verb.title()} ({i})", text,
+                            AUTHORS[i % len(AUTHORS)], date, SOURCES[i % len(SOURCES)]))
+    return made
+
+
+def satisfies(article: dict, filters: dict) -> bool:
+    """Whether an article (as a result carries it) is one ``filters`` (the API's form) allows."""
+    def among(field: str, value) -> bool:
+        wanted = filters.get(field)
+        if wanted is None:
+            return True
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+        return value is not None and value.lower() in [w.lower() for w in wanted]
+
+    date = article["date"]
+    return (among("source", article["source"]) and among("author", article["author"])
+            and among("article", article["id"])
+            and (not filters.get("date_from") or (date is not None and date >= filters["date_from"]))
+            and (not filters.get("date_to") or (date is not None and date <= filters["date_to"])))

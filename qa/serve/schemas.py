@@ -229,10 +229,10 @@ def build(settings: Settings) -> Schemas:
     class AskBody(BaseModel):
         question: Any = Field(..., description=f"up to {max_chars} characters", json_schema_extra={"type": "string"})
         k: Any = Field(5, description=f"how many passages, 1 to {max_k}", json_schema_extra={"type": "integer"})
-        group: Any = Field(None, description="article: one passage per article (its best)",
+        group: Any = Field(GROUPS[0], description="article: one passage per article (its best)",
                            json_schema_extra={"type": "string", "enum": list(GROUPS)})
-        sort: Any = Field(None, description="date: newest first (default: relevance)",
-                          json_schema_extra={"type": "string", "enum": list(SORTS)})
+        sort: Any = Field(SORTS[0], description="date: newest first", json_schema_extra={"type": "string",
+                                                                                        "enum": list(SORTS)})
         facets: bool = Field(False, description="add the counts of the allowed articles by source and month")
 
         @field_validator("question", mode="before")
@@ -256,7 +256,7 @@ def build(settings: Settings) -> Schemas:
             return _rule(lambda v: check_choice(v, "sort", SORTS), value)
 
     class AskPost(AskBody):
-        filters: Any = Field(None, description="only these articles: {source, author, article (each a text or a list), "
+        filters: Any = Field(default_factory=dict, description="only these articles: {source, author, article (each a text or a list), "
                                                "date_from, date_to (YYYY-MM-DD, inclusive)}",
                              json_schema_extra={"type": "object"})
 

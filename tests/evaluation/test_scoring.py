@@ -84,3 +84,20 @@ def test_a_work_dir_holding_corpus_articles_is_reused_for_another_dataset(tmp_pa
     folder = write_beir(tmp_path / "tiny", CORPUS, QUERIES[:2], QRELS[:2])
     figures = evaluation.run(folder, settings, encoder=embedder, work_dir=work)  # the ferry is dropped
     assert figures["documents"] == 4 and figures["passages"] == 4 and figures["ndcg@10"] == 1.0
+
+
+def test_a_question_set_may_restrict_each_question_to_some_articles(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text("Ferry\nHarbour News, 2024-03-02\n\nThe ferry runs hourly again. "
+                                      "Tickets cost two pounds.")
+    (corpus / "ferry-old.txt").write_text("Ferry\nCoast Weekly, 2021-05-02\n\nThe ferry runs twice a day. "
+                                          "Tickets cost one pound.")
+    question = {"question": "How often does the ferry run?", "evidence": ["hourly"]}
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({**question, "filters": {"source": "Harbour News"}}) + "\n"
+                         + json.dumps({**question, "filters": {"date_to": "2022-12-31"}}) + "\n")
+    figures = evaluation.run(questions, Settings(corpus_dir=corpus, index_dir=tmp_path / "unused"), encoder=embedder)
+    assert figures["hit@5"] == 0.5  # the second question is asked only of the 2021 article, which does not hold it
+    loaded = evaluation.load_questions(questions)
+    assert loaded[0].filters.sources == ("Harbour News",) and loaded[1].filters.date_to == "2022-12-31"

@@ -180,9 +180,9 @@ class LexicalIndex(Protocol):
         """BM25's idf of each term over the passages held."""
         ...
 
-    def search(self, terms: tuple[str, ...], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(self, terms: tuple[str, ...], k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         """The ``k`` best ``(passage id, BM25 score)`` for passages holding any of ``terms``, among
-        the ``allowed`` ids (None: every passage)."""
+        the passages of the articles ``where`` allows (None: every passage)."""
         ...
 
     def __len__(self) -> int: ...

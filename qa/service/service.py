@@ -104,8 +104,7 @@ class QAService:
     def search(self, question: str, k: int, where: Filter = Filter()) -> list[Hit]:
         """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds),
         among the passages of the articles ``where`` allows."""
-        allowed = self.engine.store.allowed(where) if where else None
-        return self.searcher.search(question, k, allowed)
+        return self.searcher.search(question, k, where)
 
     def warm(self, questions: list[str]) -> None:
         """Encode many questions in large batches ahead of asking them one by one."""

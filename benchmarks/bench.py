@@ -11,7 +11,9 @@ floor); everything else is overhead. This prints a table and writes
 * indexing throughput through ``QAService.add_many`` versus bare
   ``model.encode`` on the same passages;
 * start-up time with an existing 100,000-passage index;
-* exact versus IVF FAISS on 1,000,000 realistic vectors.
+* exact versus IVF FAISS on 1,000,000 realistic vectors;
+* filtered against unfiltered answers (one article; one source of five), in-process at 100,000
+  passages and over HTTP at 300 articles, on a generated newsroom (``benchmarks/newsroom.py``).
 
 ``python run.py bench --encoders`` instead times the model alone under each
 backend that is installed (PyTorch; ONNX Runtime and its int8 quantization
@@ -52,6 +54,7 @@ from qa.ingest import Article, read_file
 from qa.service import passage_bar
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))  # its newsroom module, however this program is started
 
 SIZES = (100, 10_000, 100_000)
 INDEXING_ARTICLES = 2_000
@@ -167,25 +170,27 @@ def clone(base: Path, target: Path, passages: int, encoder) -> Path:
     finally:
         source.close()
 
-    def repeated():
-        total, copy = 0, 0
-        while True:
-            for record in records:
-                if total >= passages:
-                    return
-                article = record.article if copy == 0 else replace(record.article, id=f"{record.article.id}~{copy}")
-                yield replace(record, article=article)
-                total += len(record.passages)
-            copy += 1
-
     service = open_service(target, encoder)
     try:
-        service.import_records(repeated())
+        service.import_records(_repeated(records, passages, lambda a, copy, i: a if copy == 0 else
+                                         replace(a, id=f"{a.id}~{copy}")))
     finally:
         service.close()
     open_service(target, encoder).close()  # opened once more, as a start-up would: the vector index is chosen by size
     (target / "complete").write_text("ok")
     return target
+
+
+def _repeated(records: list, passages: int, rename, copy: int = 0, total: int = 0):
+    """``records`` over and over, each round's articles renamed by ``rename(article, round, i)``,
+    until about ``passages`` passages (``total`` of them already stored)."""
+    while True:
+        for i, record in enumerate(records):
+            if total >= passages:
+                return
+            yield replace(record, article=rename(record.article, copy, i))
+            total += len(record.passages)
+        copy += 1
 
 
 def build_small(work: Path, base: Path, seed: Path, embedder) -> Path:
@@ -520,7 +525,111 @@ def _bytes_per_vector(index, n: int) -> int:
 
 # --- the whole run ----------------------------------------------------------------------
 
-STEPS = ("sizes", "http", "startup", "ann", "writes")
+# --- filters ----------------------------------------------------------------------------
+
+FILTER_QUESTIONS = 120
+_NEWSROOM_EMBEDDED = 2_000  # articles embedded for the large newsroom; the rest repeat them under new ids
+
+
+def build_newsroom(work: Path, passages: int | None, embedder) -> Path:
+    """The generated newsroom: 300 articles (``passages`` None), or about ``passages`` passages made
+    of 2,000 embedded articles repeated under new ids, each copy with another source and date."""
+    import newsroom
+
+    target = work / ("newsroom-300" if passages is None else f"newsroom-{passages}")
+    if (target / "complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    service = open_service(target, embedder)
+    try:
+        if passages is None:
+            service.add_many(newsroom.articles(300))
+        else:
+            service.add_many(newsroom.articles(_NEWSROOM_EMBEDDED, extra=3), passage_bar(sys.stderr.isatty()))
+            records = list(service.export())
+
+            def renamed(a: Article, copy: int, i: int) -> Article:
+                return replace(a, id=f"{a.id}~{copy}", source=newsroom.SOURCES[(i + copy) % len(newsroom.SOURCES)],
+                               date=f"{2024 - copy % 5}-{a.date[5:]}" if a.date else None)
+
+            service.import_records(_repeated(records, passages, renamed, copy=1,
+                                             total=sum(len(r.passages) for r in records)))
+    finally:
+        service.close()
+    open_service(target, embedder).close()  # opened once more, as a start-up would: the vector index is chosen by size
+    (target / "complete").write_text("ok")
+    return target
+
+
+def _filter_cases(count: int) -> list[tuple[str, dict]]:
+    """Distinct questions, each with the article and the source it is asked of when filtered."""
+    import random
+
+    import newsroom
+
+    rng = random.Random(0)
+    cases = []
+    for i in range(count):
+        place, topic = rng.choice(newsroom.PLACES), rng.choice(newsroom.TOPICS)
+        question = rng.choice(("How much would the {t} in {p} cost?", "What did {p} decide about the {t}?",
+                               "How many residents spoke about the {t} plan in {p}?")).format(t=topic, p=place)
+        cases.append((f"{question} ({i})", {"article": f"story-{rng.randrange(300)}",
+                                            "source": newsroom.SOURCES[i % len(newsroom.SOURCES)]}))
+    return cases
+
+
+def _filter_ratios(timings: dict[str, list[float]]) -> dict:
+    p50 = {name: statistics.median(values) for name, values in timings.items()}
+    return {"questions": len(timings["none"]), **{f"{name}_p50_ms": _ms(v) for name, v in p50.items()},
+            "selective_ratio": round(p50["article"] / p50["none"], 2),
+            "broad_ratio": round(p50["source"] / p50["none"], 2)}
+
+
+def measure_filters_in_process(index_dir: Path) -> dict:
+    """Answer p50 unfiltered, for one article, and for one source of five, interleaved question by
+    question (each variant its own wording, so no cached vector is reused)."""
+    service = open_service(index_dir)
+    cases = _filter_cases(WARMUP + FILTER_QUESTIONS)
+    timings: dict[str, list[float]] = {"none": [], "article": [], "source": []}
+    try:
+        for n, (question, only) in enumerate(cases):
+            for name in timings:
+                filters = {name: only[name]} if name != "none" else None
+                t = time.perf_counter()
+                reply = service.ask(f"{question} {name}", 5, filters)
+                if n >= WARMUP:
+                    timings[name].append(time.perf_counter() - t)
+                if not reply["results"]:
+                    raise RuntimeError(f"no results for {question!r} filtered by {name}")
+        stats = service.stats()
+    finally:
+        service.close()
+    return {"passages": stats["passages"], "articles": stats["articles"], "index": stats["vector_index"],
+            **_filter_ratios(timings)}
+
+
+def measure_filters_http(index_dir: Path) -> dict:
+    """The same over HTTP (GET /api/ask, one client) against ``python run.py`` on 300 articles."""
+    from urllib.parse import urlencode
+
+    process, base, _, health = _start_server(index_dir)
+    timings: dict[str, list[float]] = {"none": [], "article": [], "source": []}
+    try:
+        for n, (question, only) in enumerate(_filter_cases(WARMUP + FILTER_QUESTIONS)):
+            for name in timings:
+                params = {"q": f"{question} {name}", "k": 5, **({name: only[name]} if name != "none" else {})}
+                t = time.perf_counter()
+                with urllib.request.urlopen(f"{base}/api/ask?{urlencode(params)}", timeout=30) as response:
+                    response.read()
+                if n >= WARMUP:
+                    timings[name].append(time.perf_counter() - t)
+    finally:
+        _stop(process)
+    return {"articles": health["articles"], "passages": health["passages"], **_filter_ratios(timings)}
+
+
+STEPS = ("sizes", "http", "startup", "ann", "filters", "writes")
+_SCIFACT_STEPS = ("sizes", "http", "startup", "ann")
 
 
 def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15,
@@ -529,19 +638,31 @@ def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15
     that measured them (each says when)."""
     from qa.embeddings import Embedder
 
-    if not (scifact / "corpus.jsonl").exists():
+    if not (scifact / "corpus.jsonl").exists() and set(steps) & {*_SCIFACT_STEPS, "writes"}:
         raise BadInput("no_scifact", f"{scifact}: no BEIR SciFact folder (corpus.jsonl) here")
     work.mkdir(parents=True, exist_ok=True)
     report = json.loads(out.read_text()) if out.exists() else {}
     report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "processor": platform.processor() or platform.machine()}
-    questions = _questions(scifact)
-    if "writes" in steps:  # needs no prepared corpus
-        report["writes"] = measure_writes(seed, questions)
-    if not set(steps) - {"writes"}:
+    if "writes" in steps:  # its own server over the seed; SciFact's questions, each asked once
+        report["writes"] = measure_writes(seed, _questions(scifact))
+    embedder = Embedder() if set(steps) - {"writes"} else None
+    if "filters" in steps:
+        for stale in ("newsroom-300", "newsroom-100000"):  # built another way: dropped (as forget_stale does)
+            if (work / stale / "complete").exists():
+                try:
+                    open_service(work / stale, embedder).close()
+                except Conflict:
+                    shutil.rmtree(work / stale)
+        small, large = build_newsroom(work, None, embedder), build_newsroom(work, 100_000, embedder)
+        report["filters"] = {"measured_at": time.strftime("%Y-%m-%d %H:%M"),
+                             "in_process": _in_subprocess("filters", str(large)),
+                             "http": measure_filters_http(small)}
+    if not set(steps) & set(_SCIFACT_STEPS):
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
         return report
-    embedder = Embedder()
+    questions = _questions(scifact)
     forget_stale(work, embedder)
     base = build_base(work, scifact, embedder, report)
     if "sizes" in steps:
@@ -663,6 +784,16 @@ def format_report(report: dict) -> str:
         for row in ann["rows"]:
             lines.append(f"{row['index']:<28} {row['build_s']:>6.1f}s {row['search_p50_ms']:>6.2f}ms"
                          f" {row['recall@10']:>9.4f} {row['bytes_per_vector']:>9}")
+    if "filters" in report:
+        filters = report["filters"]
+        lines += ["", "filtered answers against unfiltered, k=5, p50 (generated newsroom, five sources)"
+                  + _when(filters),
+                  f"{'where':<38} {'unfiltered':>10} {'one article':>12} {'ratio':>6} {'one source':>11} {'ratio':>6}"]
+        for label, row in ((f"in-process, {filters['in_process']['passages']:,} passages "
+                            f"({filters['in_process']['index']})", filters["in_process"]),
+                           (f"HTTP, {filters['http']['articles']} articles", filters["http"])):
+            lines.append(f"{label:<38} {row['none_p50_ms']:>8.2f}ms {row['article_p50_ms']:>10.2f}ms "
+                         f"{row['selective_ratio']:>5.2f}x {row['source_p50_ms']:>9.2f}ms {row['broad_ratio']:>5.2f}x")
     if "encoders" in report:
         lines += ["", format_encoders(report["encoders"])]
     return "\n".join(lines)
@@ -704,5 +835,7 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["size"]:  # a step run in a fresh process
         print(json.dumps(measure_size(Path(sys.argv[2]), json.loads(Path(sys.argv[3]).read_text()))))
+    elif sys.argv[1:2] == ["filters"]:
+        print(json.dumps(measure_filters_in_process(Path(sys.argv[2]))))
     else:
         sys.exit(main())

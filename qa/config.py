@@ -23,6 +23,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 FUSIONS = ("convex", "rrf", "dense", "lexical")
 LEXICAL_NORMS = ("idf", "max")
+GROUPS = ("passage", "article")     # an ask's results: every passage, or one per article
+SORTS = ("relevance", "date")      # an ask's order
+FILTER_LISTS = {"source": "sources", "author": "authors", "article": "articles"}  # filter field -> Filter attribute
+FILTER_DATES = ("date_from", "date_to")
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,23 @@ class StoredPassage:
 
 
 @dataclass(frozen=True)
+class Filter:
+    """Which articles a question is asked over: any of the sources, any of the authors, any of the
+    article ids (each empty: no restriction), dated within ``date_from``..``date_to`` (inclusive,
+    ``YYYY-MM-DD``; with either bound set, an undated article is left out). Engine-neutral: each
+    engine resolves it its own way, before it ranks anything."""
+
+    sources: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.authors or self.articles or self.date_from or self.date_to)
+
+
+@dataclass(frozen=True)
 class Changes:
     """Passages added and removed since a generation, as they stand now."""
 
@@ -88,7 +105,21 @@ class DocumentStore(Protocol):
         """The article's metadata, text, origin, file and passage count."""
         ...
 
-    def articles(self, offset: int = 0, limit: int = 50) -> list[dict]: ...
+    def articles(self, offset: int = 0, limit: int = 50, title: str = "", sort: str = "added") -> list[dict]:
+        """A page of article summaries, titles holding ``title`` only, in ``sort`` order
+        (``added``, ``date``: newest first, ``title``)."""
+        ...
+
+    def count_articles(self, title: str = "") -> int: ...
+
+    def allowed(self, where: Filter) -> np.ndarray:
+        """The ids of the passages of the articles ``where`` allows, sorted."""
+        ...
+
+    def facets(self, where: Filter) -> dict[str, list[tuple[str, int]]]:
+        """Counts of the articles ``where`` allows: ``{"source": [(source, n)], "month":
+        [("YYYY-MM", n)]}``, each facet counted as if its own field were not filtered."""
+        ...
 
     def article_hash(self, article_id: str) -> str | None: ...
 
@@ -155,8 +186,9 @@ class VectorIndex(Protocol):
 
     kind: str  # "flat" (exact) or an approximate method
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The ``k`` best ``(passage id, cosine)``, best first."""
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best ``(passage id, cosine)``, best first, among the ``allowed`` ids (sorted;
+        None: every passage)."""
         ...
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -177,8 +209,9 @@ class LexicalIndex(Protocol):
         """BM25's idf of each term over the passages held."""
         ...
 
-    def search(self, terms: tuple[str, ...], k: int) -> list[tuple[int, float]]:
-        """The ``k`` best ``(passage id, BM25 score)`` for passages holding any of ``terms``."""
+    def search(self, terms: tuple[str, ...], k: int, where: Filter | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best ``(passage id, BM25 score)`` for passages holding any of ``terms``, among
+        the passages of the articles ``where`` allows (None: every passage)."""
         ...
 
     def __len__(self) -> int: ...

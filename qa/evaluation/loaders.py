@@ -12,8 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
+from qa.engines.contracts import Filter
 from qa.errors import BadInput, QAError
 from qa.ingest import Article, article_files, check_id, free_id, read_file, slugify
+from qa.service.inputs import check_filter
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Question:
     text: str
     evidence: tuple[str, ...]     # a passage holding one of these holds the answer
     answers: tuple[str, ...] = ()  # the short answers (a name, a number); the evidence when not given
+    filters: Filter = Filter()     # the articles it is asked over (all of them by default)
 
     @property
     def gold(self) -> tuple[str, ...]:
@@ -63,15 +66,20 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
 
 
 def load_questions(path: Path) -> list[Question]:
-    """A JSONL question set: ``{"question": str, "evidence": [str, ...], "answer": str}`` per line
-    (``answer``, the short answer, is optional)."""
+    """A JSONL question set: ``{"question": str, "evidence": [str, ...], "answer": str, "filters":
+    {...}}`` per line (``answer``, the short answer, and ``filters``, as ``/api/ask`` takes them, are
+    optional)."""
     questions = []
     for number, row in _jsonl(Path(path)):
         evidence, answers = _strings(row.get("evidence")), _strings(row.get("answer", []))
         if (not isinstance(row.get("question"), str) or not row["question"].strip()
                 or not evidence or answers is None):
             raise BadInput("bad_eval_file", f"{path}:{number}: expected {{\"question\": str, \"evidence\": [str, ...]}}")
-        questions.append(Question(str(row.get("id", number)), row["question"], evidence, answers))
+        try:
+            filters = check_filter(row.get("filters"))
+        except BadInput as exc:
+            raise BadInput("bad_eval_file", f"{path}:{number}: {exc.message}") from None
+        questions.append(Question(str(row.get("id", number)), row["question"], evidence, answers, filters))
     if not questions:
         raise BadInput("bad_eval_file", f"{path}: no questions")
     return questions

@@ -161,7 +161,7 @@ def score_questions(service, questions: list[Question], unanswerable: list[Quest
     service.warm([q.text for q in list(questions) + list(unanswerable)])
     started = time.perf_counter()
     for q in _progress(questions, "questions"):
-        reply = service.ask(q.text, k)
+        reply = service.ask(q.text, k, q.filters)
         results = reply["results"]
         evidence = [normalize(e) for e in q.evidence]
         run_[q.id] = {_NEVER_RETRIEVED + "run": 0.0}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from qa.config import RankingConfig
 from qa.embeddings import Encoder
-from qa.engines.contracts import Engine, StoredPassage
+from qa.engines.contracts import Engine, Filter, StoredPassage
 from qa.search import answer_types, reader
 from qa.ingest.article import Article
 from qa.passages.model_input import field_label
@@ -55,19 +55,21 @@ class Searcher:
         self.config = config
         self.models = models or load_models()
 
-    def search(self, question: str, k: int) -> list[Hit]:
-        """The ``k`` best passages for ``question``, best first, each with its confidence."""
-        hits, features = self.search_with_features(question, k)
+    def search(self, question: str, k: int, where: Filter = Filter()) -> list[Hit]:
+        """The ``k`` best passages for ``question``, best first, each with its confidence; only
+        passages of the articles ``where`` allows, chosen before anything is ranked."""
+        hits, features = self.search_with_features(question, k, where)
         if not hits:
             return hits
         probabilities = self.models.confidence.probability(features)
         return [replace(hit, confidence=float(p)) for hit, p in zip(hits, probabilities)]
 
-    def search_with_features(self, question: str, k: int) -> tuple[list[Hit], np.ndarray]:
+    def search_with_features(self, question: str, k: int, where: Filter = Filter()
+                             ) -> tuple[list[Hit], np.ndarray]:
         """The ranked passages and, a row each, the signals their confidence is computed from
         (:data:`qa.search.models.PASSAGE_FEATURES`)."""
         cfg = self.config
-        read, idf = self.read(question, k)
+        read, idf = self.read(question, k, where)
         terms = self.engine.lexical.terms
         scored = []
         field = answer_types.article_field(question)
@@ -105,19 +107,23 @@ class Searcher:
         features[:, 8] = scores[0] - scores                         # gap to the best
         return hits, features
 
-    def read(self, question: str, k: int) -> tuple[list[Candidate], dict[str, float]]:
+    def read(self, question: str, k: int, where: Filter = Filter()
+             ) -> tuple[list[Candidate], dict[str, float]]:
         """The candidates worth reading (the best fused, header cards only for a question about
         the article itself), each with its sentences' signals; and the question's idf."""
         cfg = self.config
         depth = max(cfg.candidates, 2 * k)
         vector = self.encoder.start_query(question)
-        lexical, idf = self._lexical(question, depth)  # while the model thread encodes
+        # The filter goes to each index as it takes one: the lexical index its own query, the vector
+        # index the ids the store allows (both resolved while the model thread encodes).
+        lexical, idf = self._lexical(question, depth, where or None)
+        allowed = self.engine.store.allowed(where) if where else None
         qvec = vector()
-        dense = self._dense(qvec, depth) if cfg.fusion != "lexical" else {}
+        dense = self._dense(qvec, depth, allowed) if cfg.fusion != "lexical" else {}
         fused, dense = self._fuse(qvec, dense, lexical)
         if cfg.feedback > 0 and fused and cfg.fusion != "lexical":
             fvec = self._feedback(qvec, sorted(fused, key=fused.get, reverse=True)[:cfg.feedback_depth])
-            fused, dense = self._fuse(fvec, self._dense(fvec, depth), lexical)
+            fused, dense = self._fuse(fvec, self._dense(fvec, depth, allowed), lexical)
         if cfg.article_weight > 0 and fused:
             fused = self._article_prior(fused)
         order = sorted(fused, key=fused.get, reverse=True)[:max(cfg.rerank_depth, 2 * k)]
@@ -136,7 +142,8 @@ class Searcher:
                                   sentence_features(passage, similarity, asked, self.engine.lexical.terms)))
         return read, idf
 
-    def _lexical(self, question: str, depth: int) -> tuple[dict[int, float], dict[str, float]]:
+    def _lexical(self, question: str, depth: int, where: Filter | None
+                 ) -> tuple[dict[int, float], dict[str, float]]:
         """Normalized lexical candidates, and the idf of the question's terms."""
         cfg = self.config
         lexical = self.engine.lexical
@@ -144,7 +151,7 @@ class Searcher:
         idf = lexical.idf(terms)
         if cfg.fusion == "dense" or not terms:
             return {}, idf
-        scores = dict(lexical.search(terms, depth))
+        scores = dict(lexical.search(terms, depth, where))
         if cfg.lexical_norm == "max" or cfg.fusion != "convex":
             return _max_normalized(scores), idf
         scale = sum(idf.values())
@@ -173,8 +180,8 @@ class Searcher:
         moved = qvec + self.config.feedback * vectors.mean(axis=0)
         return (moved / np.linalg.norm(moved)).astype(np.float32)
 
-    def _dense(self, qvec: np.ndarray, depth: int) -> dict[int, float]:
-        return dict(self.engine.vectors.search(qvec, depth))
+    def _dense(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
+        return dict(self.engine.vectors.search(qvec, depth, allowed))
 
     def _fuse(self, qvec: np.ndarray, dense: dict[int, float], lex: dict[int, float]
               ) -> tuple[dict[int, float], dict[int, float]]:

@@ -37,7 +37,10 @@ class Added:
 class Backend(Protocol):
     name: str
 
-    def ask(self, question: str, k: int) -> dict: ...
+    def ask(self, question: str, k: int, filters: dict | None = None, group: str | None = None,
+            sort: str | None = None) -> dict:
+        """``filters`` as :func:`qa.service.inputs.check_filter` takes them."""
+        ...
 
     def add(self, files: list[tuple[Path | str, str | None]]) -> Iterator[Added]:
         """``(path or URL, id)`` pairs, added; each one's outcome as it is known."""
@@ -92,8 +95,9 @@ class Local:
 
         self.service = QAService(settings, allow_rebuild=allow_rebuild)
 
-    def ask(self, question: str, k: int) -> dict:
-        return self.service.ask(question, k)
+    def ask(self, question: str, k: int, filters: dict | None = None, group: str | None = None,
+            sort: str | None = None) -> dict:
+        return self.service.ask(question, k, filters, group, sort)
 
     def add(self, files: list[tuple[Path, str]]) -> Iterator[Added]:
         from qa.ingest import read_file
@@ -172,8 +176,10 @@ class Remote:
                                                             error.get("message", f"HTTP {response.status_code}"))
         return body
 
-    def ask(self, question: str, k: int) -> dict:
-        return self._call("GET", "/api/ask", params={"q": question, "k": k})
+    def ask(self, question: str, k: int, filters: dict | None = None, group: str | None = None,
+            sort: str | None = None) -> dict:
+        body = {"question": question, "k": k, "filters": filters or None, "group": group, "sort": sort}
+        return self._call("POST", "/api/ask", json={key: value for key, value in body.items() if value is not None})
 
     def add(self, files: list[tuple[Path, str]]) -> Iterator[Added]:
         jobs: dict[str, Path] = {}

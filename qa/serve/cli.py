@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from qa.config import ANN_KINDS, BACKENDS, FUSIONS, LEXICAL_NORMS, Settings
+from qa.config import ANN_KINDS, BACKENDS, FILTER_DATES, FILTER_LISTS, FUSIONS, GROUPS, LEXICAL_NORMS, SORTS, Settings
 from qa.errors import BadInput, QAError
 
 log = logging.getLogger("qa")
@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in plain words")
     ask.add_argument("-k", type=int, default=5, help="how many passages, 1-50 (default 5)")
     ask.add_argument("--json", action="store_true", help="print the API's JSON instead")
+    only = ask.add_argument_group("only some articles (before ranking)")
+    only.add_argument("--source", action="append", help="from this publication (repeatable)")
+    only.add_argument("--author", action="append", help="by this author (repeatable)")
+    only.add_argument("--article", action="append", metavar="ID", help="this article (repeatable)")
+    only.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="dated on or after")
+    only.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="dated on or before")
+    ask.add_argument("--group", choices=GROUPS, help="article: one passage per article, its best")
+    ask.add_argument("--sort", choices=SORTS, help="date: newest first (default: relevance)")
 
     add = command("add", "add (or replace) articles from files, folders or web pages (through the running server, "
                          "if there is one)", "python run.py add story.txt reports/ https://example.com/news/story.html")
@@ -223,12 +231,15 @@ def cmd_serve(args, settings: Settings) -> int:
 def cmd_ask(args, settings: Settings) -> int:
     from qa.serve.backends import open_backend
     from qa.service import check_k, check_question
+    from qa.service.inputs import check_filter
 
     check_question(args.question, settings.max_question_chars)  # before the model loads
     check_k(args.k, settings.max_k)
+    filters = {name: getattr(args, name) for name in (*FILTER_LISTS, *FILTER_DATES) if getattr(args, name)}
+    check_filter(filters)
     backend = open_backend(settings)
     try:
-        reply = backend.ask(args.question, args.k)
+        reply = backend.ask(args.question, args.k, filters, args.group, args.sort)
     finally:
         backend.close()
     if args.json:
@@ -243,7 +254,9 @@ def cmd_ask(args, settings: Settings) -> int:
     for r in reply["results"]:
         art = r["article"]
         byline = " · ".join(x for x in (art["author"], art["date"], art["source"]) if x)
-        print(f"{r['rank']}. {art['title']}" + (f" ({byline})" if byline else "") + f", {round(100 * r['confidence'])}%")
+        matches = f", {r['matches']} matching passages" if "matches" in r else ""
+        print(f"{r['rank']}. {art['title']}" + (f" ({byline})" if byline else "") + f", {round(100 * r['confidence'])}%"
+              + matches)
         print(f"   answer: {r['answer']}")
         print("   " + " ".join(r["text"].split()))
         print()

@@ -3,7 +3,9 @@ sentence shown twice, and an article's body as paragraphs and headings with a pa
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
+from typing import Iterable
 from urllib.parse import urlencode
 
 # Above each bound, the word for a confidence: the probability that the passage holds the answer.
@@ -57,6 +59,7 @@ class Group:
     confidence: float
     excerpts: list[Excerpt] = field(default_factory=list)
     copies: list[dict] = field(default_factory=list)  # republished copies that carry the same passages
+    matches: int | None = None  # grouped by the service: the article's passages among those ranked
 
     @property
     def byline(self) -> str:
@@ -69,7 +72,8 @@ def grouped(results: list[dict]) -> list[Group]:
     passages that overlap are merged, so no sentence is shown twice."""
     groups: dict[str, Group] = {}
     for r in results:
-        group = groups.setdefault(r["article"]["id"], Group(r["article"], r["confidence"], copies=r["copies"]))
+        group = groups.setdefault(r["article"]["id"], Group(r["article"], r["confidence"], copies=r["copies"],
+                                                            matches=r.get("matches")))
         group.confidence = max(group.confidence, r["confidence"])
         answer = (r["answer_start"], r["answer_end"])
         for excerpt in group.excerpts:
@@ -94,6 +98,45 @@ def _merge(excerpt: Excerpt, result: dict, answer: tuple[int, int]) -> None:
         excerpt.end = result["end"]
     if result["confidence"] > excerpt.confidence:
         excerpt.answer, excerpt.confidence = answer, result["confidence"]
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A facet value as a link that filters by it (or, when it is the filter already, drops it)."""
+
+    label: str
+    count: int
+    href: str
+    active: bool
+
+
+def facet_links(params: Iterable[tuple[str, str]], facets: dict) -> list[tuple[str, list[Chip]]]:
+    """The ask's facets as chips: each links to the same question with that source, or that month's
+    dates, as the filter (``params`` are the page's query parameters)."""
+    params = [(key, value) for key, value in params if value]
+    chosen = {key: [v for k, v in params if k == key] for key in ("source", "from", "to")}
+    sources = []
+    for row in facets.get("source", []):
+        active = row["value"] in chosen["source"]
+        sources.append(Chip(row["value"], row["count"],
+                            _link(params, ("source",), [] if active else [("source", row["value"])]), active))
+    months = []
+    for row in facets.get("month", []):
+        year, month = (int(x) for x in row["value"].split("-"))
+        bounds = [("from", f"{row['value']}-01"), ("to", f"{row['value']}-{calendar.monthrange(year, month)[1]:02d}")]
+        active = [(k, v) for k, v in params if k in ("from", "to")] == bounds
+        months.append(Chip(row["value"], row["count"], _link(params, ("from", "to"), [] if active else bounds), active))
+    return [("Sources", sources), ("Months", months)]
+
+
+def list_link(listing: dict, offset: int) -> str:
+    """The page with the article list at ``offset``, searched and sorted as ``listing`` is."""
+    params = {"list_title": listing["title"], "list_sort": listing["sort"], "list_offset": max(0, offset)}
+    return "/?" + urlencode({k: v for k, v in params.items() if v}) + "#corpus-heading"
+
+
+def _link(params: list[tuple[str, str]], replaced: tuple[str, ...], new: list[tuple[str, str]]) -> str:
+    return "/?" + urlencode([(k, v) for k, v in params if k not in replaced] + new)
 
 
 @dataclass

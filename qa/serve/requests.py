@@ -6,12 +6,26 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import Request
+from werkzeug.datastructures import MultiDict
 
 from qa.errors import BadInput, Unsupported
 from qa.ingest import Article, check_id, from_bytes, from_fields
 from qa.ingest.decode import check_text
 
 ARTICLE_FIELDS = ("title", "author", "date", "source", "id")
+FILTER_PARAMS = {"source": "source", "author": "author", "article": "article", "from": "date_from", "to": "date_to"}
+
+
+def ask_options(args: MultiDict) -> dict:
+    """The filter, grouping and order of an ask from plain query parameters (``source=``,
+    ``author=``, ``article=`` repeatable; ``from=``, ``to=``; ``group=``, ``sort=``), as the page's
+    form sends them with or without JavaScript: an empty field is no choice. The service checks them."""
+    filters: dict = {}
+    for param, field in FILTER_PARAMS.items():
+        values = [v for v in args.getlist(param) if v.strip()]
+        if values:
+            filters[field] = values if field in ("source", "author", "article") else values[-1]
+    return {"filters": filters, "group": args.get("group") or None, "sort": args.get("sort") or None}
 
 
 def json_body(request: Request) -> dict:

@@ -15,9 +15,10 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from qa.config import Settings
+from qa.config import GROUPS, SORTS, Settings
 from qa.errors import BadInput, QAError
-from qa.service.inputs import check_k, check_question
+from qa.service.inputs import check_choice, check_filter, check_k, check_question
+from qa.service.service import LIST_ORDERS
 
 MAX_PAGE = 100
 MAX_OFFSET = 10**9  # past any real corpus; larger numbers overflow SQLite
@@ -63,6 +64,7 @@ class Result(BaseModel):
     end: int
     article: ArticleRef
     copies: list[Copy] = Field(description="other articles that carry this passage (republished copies)")
+    matches: Optional[int] = Field(None, description="with group=article: the article's passages among those ranked")
 
 
 class Answer(BaseModel):
@@ -75,11 +77,23 @@ class Answer(BaseModel):
     rank: int = Field(description="the result it was taken from")
 
 
+class Facet(BaseModel):
+    value: str = Field(description="a source, or a month YYYY-MM")
+    count: int = Field(description="articles")
+
+
+class Facets(BaseModel):
+    source: list[Facet]
+    month: list[Facet]
+
+
 class AskReply(BaseModel):
     question: str
     took_ms: float
     answer: Optional[Answer] = Field(description="null when no result is confident enough")
     results: list[Result]
+    facets: Optional[Facets] = Field(None, description="with facets: the articles the filter allows, by source "
+                                                       "and month (each as if its own field were not filtered)")
 
 
 class Health(BaseModel):
@@ -107,9 +121,11 @@ class ArticleSummary(BaseModel):
 
 
 class ArticleList(BaseModel):
-    total: int
+    total: int = Field(description="articles whose titles hold `title`")
     offset: int
     limit: int
+    title: str
+    sort: str
     articles: list[ArticleSummary]
 
 
@@ -194,6 +210,14 @@ class ErrorReply(BaseModel):
 class Paging(BaseModel):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int = Field(20, ge=1, le=MAX_PAGE)
+    title: str = Field("", max_length=200, description="only articles whose titles hold this (any case)")
+    sort: Any = Field("added", description=f"one of: {', '.join(LIST_ORDERS)} (date: newest first)",
+                      json_schema_extra={"type": "string", "enum": list(LIST_ORDERS)})
+
+    @field_validator("sort", mode="before")
+    @classmethod
+    def _sort(cls, value):
+        return _rule(lambda v: check_choice(v, "sort", LIST_ORDERS), value)
 
 
 class ArticleFields(BaseModel):
@@ -224,6 +248,13 @@ class ArticleUpload(BaseModel):
     token: Optional[str] = Field(None, description="the API token, for the page's form")
 
 
+class DeleteForm(BaseModel):
+    """The page's delete button: the article's id, and the API token when one is set."""
+
+    id: str
+    token: Optional[str] = None
+
+
 @dataclass(frozen=True)
 class Schemas:
     """The request models whose limits come from the settings."""
@@ -238,6 +269,11 @@ def build(settings: Settings) -> Schemas:
     class AskBody(BaseModel):
         question: Any = Field(..., description=f"up to {max_chars} characters", json_schema_extra={"type": "string"})
         k: Any = Field(5, description=f"how many passages, 1 to {max_k}", json_schema_extra={"type": "integer"})
+        group: Any = Field(GROUPS[0], description="article: one passage per article (its best)",
+                           json_schema_extra={"type": "string", "enum": list(GROUPS)})
+        sort: Any = Field(SORTS[0], description="date: newest first", json_schema_extra={"type": "string",
+                                                                                        "enum": list(SORTS)})
+        facets: bool = Field(False, description="add the counts of the allowed articles by source and month")
 
         @field_validator("question", mode="before")
         @classmethod
@@ -249,17 +285,43 @@ def build(settings: Settings) -> Schemas:
         def _k(cls, value):
             return _rule(lambda v: check_k(v, max_k), value)
 
+        @field_validator("group", mode="before")
+        @classmethod
+        def _group(cls, value):
+            return _rule(lambda v: check_choice(v, "group", GROUPS), value)
+
+        @field_validator("sort", mode="before")
+        @classmethod
+        def _sort(cls, value):
+            return _rule(lambda v: check_choice(v, "sort", SORTS), value)
+
+    class AskPost(AskBody):
+        filters: Any = Field(default_factory=dict, description="only these articles: {source, author, article (each a text or a list), "
+                                               "date_from, date_to (YYYY-MM-DD, inclusive)}",
+                             json_schema_extra={"type": "object"})
+
+        @field_validator("filters", mode="before")
+        @classmethod
+        def _filters(cls, value):
+            return _rule(check_filter, value)
+
     class AskQuery(AskBody):
-        """The same, as query parameters: the question is ``q``."""
+        """The same, as query parameters: the question is ``q``; each filter field a parameter."""
 
         question: Any = Field(..., alias="q", description=f"the question, up to {max_chars} characters",
                               json_schema_extra={"type": "string"})
+        source: Optional[list[str]] = Field(None, description="only this source (repeatable)")
+        author: Optional[list[str]] = Field(None, description="only this author (repeatable)")
+        article: Optional[list[str]] = Field(None, description="only this article id (repeatable)")
+        from_: Optional[str] = Field(None, alias="from", description="dated on or after YYYY-MM-DD")
+        to: Optional[str] = Field(None, description="dated on or before YYYY-MM-DD")
 
-    return Schemas(AskBody, AskQuery)
+    return Schemas(AskPost, AskQuery)
 
 
 # The code of a failed field when no rule of ours named one (a type error, a number out of range).
 _FIELD_CODES = {"question": "missing_question", "q": "missing_question", "k": "invalid_k",
+               **{name: "invalid_filter" for name in ("filters", "source", "author", "article", "from", "to")},
                 "offset": "invalid_offset", "limit": "invalid_limit", "text": "empty_text", "id": "invalid_field"}
 
 

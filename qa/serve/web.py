@@ -27,8 +27,8 @@ from qa.serve import schemas
 from qa.serve.examples import examples
 from qa.serve.guard import check_host, check_write
 from qa.serve.metrics import Metrics
-from qa.serve.presenting import grouped, in_words, reader_blocks, reader_link
-from qa.serve.requests import article_from, json_body
+from qa.serve.presenting import facet_links, grouped, in_words, list_link, reader_blocks, reader_link
+from qa.serve.requests import ask_options, article_from, json_body
 from qa.service import QAService
 
 log = logging.getLogger("qa.web")
@@ -54,6 +54,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+LIST_PAGE = 20  # articles per page of the page's list
 
 
 def status_of(exc: errors.QAError) -> int:
@@ -77,6 +78,7 @@ def create_app(service: QAService) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.jinja_env.globals["in_words"] = in_words
+    app.jinja_env.globals["list_link"] = list_link
     shapes = schemas.build(service.settings)
     # spectree leaves the routes under its own `path` out of the document, so that is not /api; its
     # pages would load Swagger UI from a CDN, so it has none, and /api/docs serves the bundled copy.
@@ -155,6 +157,26 @@ def create_app(service: QAService) -> Flask:
         """The answer and results of one question (`?q=`) as an HTML fragment, for the page's script."""
         return render_template("_results.html", **_answered(request.args.get("q", ""), required=True))
 
+    @app.get("/article-list")
+    @api.validate(resp=_PAGE, tags=["pages"])
+    def article_list():
+        """The page's article list (`list_title`, `list_sort`, `list_offset`) as an HTML fragment, for its script."""
+        return render_template("_articles.html", **_listing(), token_required=bool(service.settings.api_token))
+
+    @app.post("/articles/delete")
+    @api.validate(form=schemas.DeleteForm, resp=_PAGE, tags=["pages"], skip_validation=True)
+    def delete_from_form():
+        """The article list's delete button (works without JavaScript): the result shown in the page."""
+        article_id = request.form.get("id", "")
+        try:
+            check_write(request, service.settings, form_token=request.form.get("token"))
+            title = service.article(article_id)["title"]
+            service.remove(article_id)
+            metrics.writes.labels("removed").inc()
+            return _page(list_message=f"Removed “{title}”.")
+        except errors.QAError as exc:
+            return _page(list_error=exc.message, status=status_of(exc))
+
     @app.get("/articles/<article_id>")
     @api.validate(resp=Response(HTTP_200=None, HTTP_404=None), tags=["pages"])
     def article_page(article_id: str):
@@ -213,22 +235,28 @@ def create_app(service: QAService) -> Flask:
     @app.get("/api/ask")
     @api.validate(query=shapes.ask_query, resp=Response(HTTP_200=schemas.AskReply, **_ANY_ERRORS), tags=["ask"])
     def ask_get():
-        """The answer to `q` and the `k` best passages, each with its answer sentence and confidence."""
-        return jsonify(service.ask(request.context.query.question, request.context.query.k))
+        """The answer to `q` and the `k` best passages, each with its answer sentence and confidence;
+        `source=`, `author=`, `article=` (each repeatable), `from=`, `to=` restrict the articles."""
+        query = request.context.query
+        return jsonify(service.ask(query.question, query.k, **ask_options(request.args), facets=query.facets))
 
     @app.post("/api/ask")
     @api.validate(json=shapes.ask_body, resp=Response(HTTP_200=schemas.AskReply, **_ANY_ERRORS), tags=["ask"])
     def ask_post():
-        """The answer to `question` and the `k` best passages (see `GET /api/ask`)."""
+        """The answer to `question` and the `k` best passages (see `GET /api/ask`), among the articles
+        `filters` allows, one per article with `group`, newest first with `sort`."""
         json_body(request)  # 415 unless the body is JSON (the schema is only checked for JSON)
-        return jsonify(service.ask(request.context.json.question, request.context.json.k))
+        body = request.context.json
+        return jsonify(service.ask(body.question, body.k, body.filters, body.group, body.sort, body.facets))
 
     @app.get("/api/articles")
     @api.validate(query=schemas.Paging, resp=Response(HTTP_200=schemas.ArticleList, **_ANY_ERRORS),
                   tags=["articles"])
     def list_articles():
-        """Articles in the order they were added, a page at a time."""
-        return jsonify(service.articles(request.context.query.offset, request.context.query.limit))
+        """Articles a page at a time, those whose titles hold `title`, in the order they were added
+        (`sort=date`: newest first; `sort=title`)."""
+        query = request.context.query
+        return jsonify(service.articles(query.offset, query.limit, query.title, query.sort))
 
     @app.post("/api/articles")
     @api.validate(query=schemas.WriteOptions, json=schemas.ArticleFields, form=schemas.ArticleUpload,
@@ -361,23 +389,47 @@ def create_app(service: QAService) -> Flask:
         return job["result"]
 
     def _answered(question: str, required: bool = False) -> dict:
-        """The template context for a question's answer: the reply and its groups, or the error."""
+        """The template context for a question's answer (filtered, grouped and ordered as the query
+        says): the reply, its groups and facet links, or the error."""
         if not question.strip() and not required:
             return {}
         try:
-            reply = service.ask(question, request.args.get("k", 5))
+            reply = service.ask(question, request.args.get("k", 5), **ask_options(request.args), facets=True)
         except errors.BadInput as exc:
             return {"error": exc.message}
         answer = reply["answer"]
         return {"reply": reply, "groups": grouped(reply["results"]),
+                "facet_links": facet_links(request.args.items(multi=True), reply["facets"]),
                 "answer_link": reader_link(answer["article"]["id"], *_passage_of(reply, answer),
                                            (answer["start"], answer["end"])) if answer else None}
 
+    def _listing() -> dict:
+        """The article list as the query asks for it (`list_title`, `list_sort`, `list_offset`)."""
+        offset = min(max(0, request.args.get("list_offset", 0, type=int)), schemas.MAX_OFFSET)
+        title = request.args.get("list_title", "")[:200]
+        try:
+            return {"listing": service.articles(offset, LIST_PAGE, title, request.args.get("list_sort") or None)}
+        except errors.BadInput as exc:
+            return {"listing": service.articles(0, LIST_PAGE), "list_error": exc.message}
+
+    def _chosen() -> dict:
+        """The page's filter, grouping and order controls as the query sets them."""
+        options = ask_options(request.args)
+        filters = options["filters"]
+        return {"source": filters.get("source", []), "date_from": filters.get("date_from", ""),
+                "date_to": filters.get("date_to", ""), "group": options["group"], "sort": options["sort"]}
+
     def _page(status: int = 200, **context):
         context.setdefault("question", "")
-        html = render_template("index.html", stats=service.stats(), articles=service.articles(0, schemas.MAX_PAGE),
-                               examples=examples(service), token_required=bool(service.settings.api_token),
-                               **context)
+        context = {**_listing(), **context}
+        try:  # a search within one article ("this article only", from its page)
+            only = service.article(request.args["article"]) if request.args.get("article") else None
+        except errors.QAError:
+            only = None
+        html = render_template("index.html", stats=service.stats(), examples=examples(service),
+                               token_required=bool(service.settings.api_token), chosen=_chosen(),
+                               sources=[f["value"] for f in service.facets()["source"]],
+                               only_article=only, **context)
         return html, status
 
     return app

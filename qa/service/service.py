@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from dataclasses import replace
 from typing import Iterable, Iterator
 
-from qa.config import Settings
+from qa.config import GROUPS, SORTS, Settings
 from qa.embeddings import Embedder, Encoder
 from qa.engines import open_engine, open_feeds, open_jobs
-from qa.engines.contracts import ArticleRecord
+from qa.engines.contracts import ArticleRecord, Filter
 from qa.errors import BadInput, Conflict, NotFound
 from qa.ingest import Article, check_id, free_id, slugify
 from qa.passages import ModelInput
@@ -26,11 +27,12 @@ from qa.service.corpus import CorpusFolder, SyncReport
 from qa.sources import PAGE_TYPES, Fetcher, check_url
 from qa.sources.feeds import Feeds
 from qa.sources.pages import read_page
-from qa.service.inputs import check_k, check_question
+from qa.service.inputs import check_choice, check_filter, check_k, check_question
 from qa.service.jobs import Jobs
 from qa.service.writer import Item, Progress, WriteResult, Writer
 
 log = logging.getLogger("qa.writes")
+LIST_ORDERS = ("added", "date", "title")
 ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start",
                   "copy_of", "url")
 
@@ -56,18 +58,51 @@ class QAService:
 
     # --- ask ------------------------------------------------------------------------
 
-    def ask(self, question: object, k: object = 5) -> dict:
+    def ask(self, question: object, k: object = 5, filters: object = None, group: object = None,
+            sort: object = None, facets: bool = False) -> dict:
         """Ranked passages for a question, each with its answering sentence and confidence, and the
-        answer: the most confident answer sentence, or None when no result is confident enough."""
+        answer: the most confident answer sentence, or None when no result is confident enough.
+
+        ``filters`` (see :func:`~qa.service.inputs.check_filter`) restricts the articles searched
+        before anything is ranked; ``group="article"`` keeps each article's best passage, with the
+        number of its passages among the ranked ones (``matches``); ``sort="date"`` orders the
+        results newest first; ``facets`` adds the counts of the allowed articles by source and month.
+        """
         question = check_question(question, self.settings.max_question_chars)
         k = check_k(k, self.settings.max_k)
+        where = check_filter(filters)
+        group = check_choice(group, "group", GROUPS)
+        sort = check_choice(sort, "sort", SORTS)
         started = time.perf_counter()
-        hits = self.search(question, k)
+        if group == "article":
+            ranked = self.search(question, max(k, self.settings.ranking.rerank_depth), where)
+            matches = Counter(hit.passage.article_id for hit in ranked)
+            best: dict[str, Hit] = {}
+            for hit in ranked:  # in rank order: each article's first is its best
+                best.setdefault(hit.passage.article_id, hit)
+            hits = list(best.values())[:k]
+            results = [{**_result(0, hit), "matches": matches[hit.passage.article_id]} for hit in hits]
+        else:
+            hits = self.search(question, k, where)
+            results = [_result(0, hit) for hit in hits]
         copies = self.copies(hit.passage.article_id for hit in hits)
-        results = [{**_result(rank, hit), "copies": copies.get(hit.passage.article_id, [])}
-                   for rank, hit in enumerate(hits, 1)]
-        return {"question": question, "took_ms": round((time.perf_counter() - started) * 1000, 1),
-                "answer": self._answer(results), "results": results}
+        for result in results:
+            result["copies"] = copies.get(result["article"]["id"], [])
+        if sort == "date":  # newest first; undated last; relevance breaks ties (a stable sort)
+            results.sort(key=lambda r: r["article"]["date"] or "", reverse=True)
+        for rank, result in enumerate(results, 1):
+            result["rank"] = rank
+        reply = {"question": question, "took_ms": round((time.perf_counter() - started) * 1000, 1),
+                 "answer": self._answer(results), "results": results}
+        if facets:
+            reply["facets"] = self.facets(where)
+        return reply
+
+    def facets(self, filters: object = None) -> dict:
+        """How many of the articles the filter allows come from each source and each month (each
+        counted as if that field were not filtered, so the other choices show their counts)."""
+        counts = self.engine.store.facets(check_filter(filters))
+        return {name: [{"value": value, "count": n} for value, n in rows] for name, rows in counts.items()}
 
     def _answer(self, results: list[dict]) -> dict | None:
         threshold = self.settings.min_confidence
@@ -80,9 +115,10 @@ class QAService:
                 "copies": best["copies"], "start": best["answer_start"], "end": best["answer_end"],
                 "rank": best["rank"]}
 
-    def search(self, question: str, k: int) -> list[Hit]:
-        """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds)."""
-        return self.searcher.search(question, k)
+    def search(self, question: str, k: int, where: Filter = Filter()) -> list[Hit]:
+        """The ranked passages behind :meth:`ask`, without its limits (evaluation asks for hundreds),
+        among the passages of the articles ``where`` allows."""
+        return self.searcher.search(question, k, where)
 
     def copies(self, article_ids: Iterable[str]) -> dict[str, list[dict]]:
         """The republished copies of each article that has any: they carry its passages too."""
@@ -200,10 +236,12 @@ class QAService:
         return {**{key: row[key] for key in ARTICLE_FIELDS}, "headings": json.loads(row["headings"]),
                 "copies": self.copies([article_id]).get(article_id, [])}
 
-    def articles(self, offset: int = 0, limit: int = 20) -> dict:
-        total, _ = self.engine.store.counts()
-        return {"total": total, "offset": offset, "limit": limit,
-                "articles": self.engine.store.articles(offset, limit)}
+    def articles(self, offset: int = 0, limit: int = 20, title: str = "", sort: object = None) -> dict:
+        """A page of the articles whose titles hold ``title``, in ``sort`` order: ``added`` (the
+        default), ``date`` (newest first, undated last) or ``title``."""
+        sort = check_choice(sort, "sort", LIST_ORDERS)
+        return {"total": self.engine.store.count_articles(title), "offset": offset, "limit": limit,
+                "title": title, "sort": sort, "articles": self.engine.store.articles(offset, limit, title, sort)}
 
     def stats(self) -> dict:
         n_articles, n_passages = self.engine.store.counts()

@@ -81,3 +81,42 @@ def test_export_round_trips_what_was_put(store):
         [(p.start, p.end, p.sentences) for p in original.passages]
     assert np.allclose(exported.passages[1].vector, original.passages[1].vector)
     assert np.allclose(exported.passages[1].sentence_vectors, original.passages[1].sentence_vectors, atol=1e-2)
+
+
+def test_a_filter_resolves_to_exactly_the_passages_of_the_articles_it_allows(store, tmp_path):
+    from dataclasses import replace
+
+    from qa.engines.contracts import Filter
+
+    sources, dates = ("City News", "valley times", None), ("2024-01-31", "2024-02-01", None, "2024-03-15")
+    records = []
+    for i in range(12):
+        r = record(f"a{i}", n_passages=1 + i % 3)
+        records.append(replace(r, article=replace(r.article, source=sources[i % 3], date=dates[i % 4],
+                                                  author="Ana" if i % 2 else "Ben")))
+    store.put(records[:6])
+    store.put(records[6:])
+    store.put([records[4]])  # replaced: new ids
+    raw = sqlite3.connect(tmp_path / "qa.sqlite3", isolation_level=None)
+    raw.execute("UPDATE articles SET first_passage = NULL, passage_count = NULL WHERE id = 'a7'")  # no run kept
+    by_article = {row[0]: [] for row in raw.execute("SELECT id FROM articles")}
+    for pid, article in raw.execute("SELECT id, article_id FROM passages"):
+        by_article[article].append(pid)
+    meta = {r.article.id: r.article for r in records}
+    for where, wanted in [(Filter(sources=("CITY NEWS",)), lambda a: a.source == "City News"),
+                          (Filter(sources=("Valley Times",), authors=("ana",)),
+                           lambda a: a.source == "valley times" and a.author == "Ana"),
+                          (Filter(date_from="2024-02-01"), lambda a: a.date and a.date >= "2024-02-01"),
+                          (Filter(date_to="2024-01-31", articles=("a0", "a4", "a7")),
+                           lambda a: a.id in ("a0", "a4", "a7") and a.date and a.date <= "2024-01-31"),
+                          (Filter(articles=("a7",)), lambda a: a.id == "a7")]:
+        expected = sorted(p for article_id, ids in by_article.items() if wanted(meta[article_id]) for p in ids)
+        assert store.allowed(where).tolist() == expected, where
+    store.close()
+    for statement in ("DROP INDEX articles_source", "DROP INDEX articles_author", "DROP INDEX articles_date",
+                      "ALTER TABLE articles DROP COLUMN passage_count", "ALTER TABLE articles DROP COLUMN first_passage"):
+        raw.execute(statement)  # a database from before the runs were kept: they are found when it opens
+    raw.close()
+    migrated = Store(tmp_path / "qa.sqlite3")
+    assert migrated.allowed(Filter(articles=("a7", "a4"))).tolist() == sorted(by_article["a7"] + by_article["a4"])
+    migrated.close()

@@ -125,3 +125,30 @@ def test_a_snapshot_being_written_holds_back_neither_writes_nor_searches(data, t
     saver.join()
     assert done_while_saving and found_while_saving == ids[150] and len(index) == 200
     assert len(FaissIndex.load(tmp_path / "v.faiss")[0]) == 100  # the file holds the snapshot taken
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+@pytest.mark.parametrize("exact_up_to", [vector_files.EXACT_UP_TO, 50])  # 50: through FAISS's id selector
+def test_a_filtered_search_ranks_only_the_allowed_ids(kind, exact_up_to, data, monkeypatch):
+    monkeypatch.setattr(vector_files, "EXACT_UP_TO", exact_up_to)
+    ids, vectors = data
+    index = FaissIndex.flat(32) if kind == "flat" else FaissIndex.ivf(vectors)
+    index.add(ids, vectors)
+    rng = np.random.default_rng(3)
+    for size in (3, 400):
+        allowed = np.sort(rng.choice(ids, size=size, replace=False))
+        query = vectors[int(rng.integers(0, 4000))]
+        found = index.search(query, 10, allowed)
+        expected = allowed[np.argsort(-(vectors[allowed - 10] @ query))[:10]]
+        assert len(found) == min(10, size) and {pid for pid, _ in found} <= set(allowed.tolist())
+        recall = len({pid for pid, _ in found} & set(expected.tolist())) / len(expected)
+        assert recall == 1.0 if kind == "flat" or size <= exact_up_to else recall >= 0.8
+    assert index.search(vectors[0], 10, np.zeros(0, np.int64)) == []
+
+
+def test_an_allowed_id_missing_from_the_index_is_skipped(data):
+    ids, vectors = data
+    index = LockedIndex(FaissIndex.flat(32))
+    index.add(ids[:100], vectors[:100])
+    found = index.search(vectors[3], 5, np.array([ids[3], ids[4], 10**9], np.int64))  # removed, or not yet added
+    assert [pid for pid, _ in found] == [ids[3], ids[4]]

@@ -84,6 +84,8 @@ def test_detect_formats(tmp_path):
     ('{"question": "", "evidence": ["x"]}', "expected"),
     ('{"question": "q", "evidence": []}', "expected"),
     ('["q", "e"]', "expected"),
+    ('{"question": "q", "evidence": ["x"], "filters": {"date_from": "May 1"}}', "date_from"),
+    ('{"question": "q", "evidence": ["x"], "filters": {"desk": "sports"}}', "desk"),
 ])
 def test_question_set_errors_name_file_and_line(tmp_path, line, fragment):
     path = tmp_path / "set.jsonl"

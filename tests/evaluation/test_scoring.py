@@ -133,3 +133,20 @@ def test_distractors_that_are_not_a_folder_are_an_error(tmp_path, embedder):
     with pytest.raises(BadInput, match="distractors must be a BEIR folder or a folder of articles"):
         evaluation.run(questions, Settings(corpus_dir=tmp_path, index_dir=tmp_path / "unused"), encoder=embedder,
                        distractors=[questions])
+
+
+def test_a_question_set_may_restrict_each_question_to_some_articles(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text("Ferry\nHarbour News, 2024-03-02\n\nThe ferry runs hourly again. "
+                                      "Tickets cost two pounds.")
+    (corpus / "ferry-old.txt").write_text("Ferry\nCoast Weekly, 2021-05-02\n\nThe ferry runs twice a day. "
+                                          "Tickets cost one pound.")
+    question = {"question": "How often does the ferry run?", "evidence": ["hourly"]}
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({**question, "filters": {"source": "Harbour News"}}) + "\n"
+                         + json.dumps({**question, "filters": {"date_to": "2022-12-31"}}) + "\n")
+    figures = evaluation.run(questions, Settings(corpus_dir=corpus, index_dir=tmp_path / "unused"), encoder=embedder)
+    assert figures["hit@5"] == 0.5  # the second question is asked only of the 2021 article, which does not hold it
+    loaded = evaluation.load_questions(questions)
+    assert loaded[0].filters.sources == ("Harbour News",) and loaded[1].filters.date_to == "2022-12-31"

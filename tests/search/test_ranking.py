@@ -99,8 +99,8 @@ class _LexicalWithAGhost:
     def idf(self, terms):
         return self.inner.idf(terms)
 
-    def search(self, terms, k):
-        return [(10**9, 99.0)] + self.inner.search(terms, k)
+    def search(self, terms, k, where=None):
+        return [(10**9, 99.0)] + self.inner.search(terms, k, where)
 
 
 def test_passages_removed_since_the_lexical_index_found_them_are_dropped(seed_service):

@@ -1,18 +1,13 @@
 """The web page in a real browser: Playwright driving Debian's headless Chromium."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, start_server, stop
+from browsing import browser, page, screenshot  # noqa: F401 (fixtures)
+from helpers import start_server, stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -27,38 +22,6 @@ def served(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(served):
     return served[0]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    """A fresh page that records console errors and uncaught exceptions; the test fails on any.
-
-    A test marked ``expects_http_error`` may see Chromium's own log line for the 4xx it provokes.
-    """
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    problems = []
-    expected = "the server responded with a status of 400" if request.node.get_closest_marker(
-        "expects_http_error") else None
-    page.on("console", lambda msg: problems.append(f"console.{msg.type}: {msg.text}")
-            if msg.type == "error" and not (expected and expected in msg.text) else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
-    assert not problems, problems
 
 
 def add_by_paste(page, title, text, author=None):
@@ -79,11 +42,6 @@ def ask(page, question, answered=True):
         page.get_by_label("Your question").press("Enter")
     page.wait_for_function("!document.querySelector('#answer-region').hasAttribute('aria-busy')")
     page.wait_for_selector("#results .result mark" if answered else "#answer-region .no-answer")
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_ask_shows_the_answer_and_grouped_results_without_reload(page, server):
@@ -268,7 +226,7 @@ def test_a_long_article_shows_its_progress_and_the_corpus_folder_is_re_read(page
     page.get_by_label("Title").fill("Harbour Survey")
     page.get_by_label("Article text").fill(text)
     page.get_by_role("button", name="Add article").click()
-    page.wait_for_function("/of \\d+ passages/.test(document.querySelector('#add-status').textContent)")
+    page.locator("#add-status", has_text=re.compile(r"of \d+ passages")).wait_for()
     progress = page.locator("#add-progress")
     assert progress.is_visible() and int(progress.get_attribute("max")) > 100
     page.wait_for_selector("#add-status .success", timeout=300_000)

@@ -76,7 +76,8 @@ class LocalEngine:
             new_ids, removed, generation = self.store.put(records)
             self._mirror(removed, [(ids, np.stack([p.vector for p in r.passages]) if ids else np.zeros((0, self.dim)))
                                    for ids, r in zip(new_ids, records)],
-                         ((pid, r.article.title, r.article.text[p.start:p.end])
+                         ((pid, r.article.title, r.article.text[p.start:p.end], r.article.id, r.article.source,
+                           r.article.author, r.article.date)
                           for ids, r in zip(new_ids, records) for pid, p in zip(ids, r.passages)), generation)
 
     def delete(self, article_id: str) -> int | None:
@@ -90,7 +91,7 @@ class LocalEngine:
             return len(removed)
 
     def _mirror(self, removed: list[int], added: list[tuple[list[int], np.ndarray]],
-                texts: Iterable[tuple[int, str, str]], generation: int) -> None:
+                texts: Iterable[tuple], generation: int) -> None:
         """Bring both indexes level with a committed store change (the saver writes the vector file
         later, and catches the lexical index up if it could not be written now)."""
         self.vectors.remove(np.asarray(removed, np.int64))

@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import tantivy
 
+from qa.engines.contracts import Filter
 from qa.engines.local.vectors import write_atomically
 from qa.errors import Busy
 
@@ -59,13 +60,32 @@ def terms(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(analyzer().analyze(text)))
 
 
+_FILTERED = {"article": "articles", "source": "sources", "author": "authors"}  # field -> Filter attribute
+
+
 def _schema() -> tantivy.Schema:
     # One text field, title then passage: on SciFact this beat separate title and body fields
-    # (BM25 alone, nDCG@10 0.688 against 0.649; docs/evaluation.md).
+    # (BM25 alone, nDCG@10 0.688 against 0.649; docs/evaluation.md). The article's id, source and
+    # author (whole, ASCII case folded as SQLite's NOCASE) and its date (YYYYMMDD) are for filters.
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("pid", indexed=True, fast=True)
     builder.add_text_field("text", tokenizer_name=ANALYZER_NAME, index_option="freq")
+    for field in _FILTERED:
+        builder.add_text_field(field, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("date", indexed=True, fast=True)
     return builder.build()
+
+
+def _fold(value: str) -> str:
+    """Lower-cased as SQLite's NOCASE compares: ASCII letters only."""
+    return value.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _day(date: str) -> int:
+    return int(date.replace("-", ""))
 
 
 def idf(total: int, df: int) -> float:
@@ -103,11 +123,16 @@ class Bm25Index:
 
     # --- writes (the engine serializes them) ----------------------------------------------
 
-    def add(self, rows: Iterable[tuple[int, str, str]]) -> None:
-        """Add ``(passage id, title, body)`` rows; they are searchable after :meth:`commit`."""
+    def add(self, rows: Iterable[tuple]) -> None:
+        """Add ``(passage id, title, body, article id, source, author, date)`` rows; they are
+        searchable after :meth:`commit`."""
         writer = self._writable()
-        for pid, title, body in rows:
-            writer.add_document(tantivy.Document(pid=int(pid), text=f"{title}\n{body}"))
+        for pid, title, body, article, source, author, date in rows:
+            fields = {"pid": int(pid), "text": f"{title}\n{body}", "article": article}
+            fields.update({name: _fold(value) for name, value in (("source", source), ("author", author)) if value})
+            if date:
+                fields["date"] = _day(date)
+            writer.add_document(tantivy.Document(**fields))
 
     def remove(self, ids: Sequence[int]) -> None:
         if len(ids):
@@ -154,15 +179,34 @@ class Bm25Index:
         searcher = self._searcher
         return {t: idf(searcher.num_docs, searcher.doc_freq("text", t)) for t in query_terms}
 
-    def search(self, query_terms: tuple[str, ...], k: int) -> list[tuple[int, float]]:
+    def search(self, query_terms: tuple[str, ...], k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         if not query_terms:
             return []
         schema = self._index.schema
         clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "text", term)) for term in query_terms]
+        query = tantivy.Query.boolean_query(clauses)
+        if where:  # a filter inside the query, scoring nothing: BM25 ranks only the passages it allows
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
+                                                 (tantivy.Occur.Must, self._filter(where))])
         searcher = self._searcher
-        hits = searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
+        hits = searcher.search(query, k, count=False).hits
         ids = searcher.fast_field_values("pid", [address for _, address in hits])
         return [(pid, score) for (score, _), pid in zip(hits, ids)]
+
+    def _filter(self, where: Filter) -> tantivy.Query:
+        schema = self._index.schema
+        musts = []
+        for field, attribute in _FILTERED.items():
+            values = getattr(where, attribute)
+            if values:
+                musts.append(tantivy.Query.term_set_query(
+                    schema, field, [v if field == "article" else _fold(v) for v in values]))
+        if where.date_from or where.date_to:
+            musts.append(tantivy.Query.range_query(schema, "date", tantivy.FieldType.Integer,
+                                                   _day(where.date_from) if where.date_from else None,
+                                                   _day(where.date_to) if where.date_to else None))
+        return tantivy.Query.const_score_query(tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, query) for query in musts]), 0.0)
 
     def ids(self) -> np.ndarray:
         searcher = self._searcher

@@ -24,6 +24,7 @@ import numpy as np
 from qa.config import VectorIndexConfig
 
 _MAGIC = b"QA-VECTORS-2\n"  # 2: the checksum covers the generation too (a damaged one misled the catch-up)
+EXACT_UP_TO = 4096  # allowed ids up to which a filtered search compares with exactly those vectors
 _HEADER = struct.Struct("<q32s")  # generation, sha256 of the generation and the FAISS bytes
 
 
@@ -116,18 +117,45 @@ class FaissIndex:
         except RuntimeError as exc:
             raise KeyError(f"not in the vector index: {exc}") from None
 
-    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(scores, ids)``, each ``(len(queries), k)``; missing slots have id -1."""
+    def search_many(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores, ids)``, each ``(len(queries), k)``, among the ``allowed`` ids if given;
+        missing slots have id -1."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
-        if len(self) == 0:
+        if len(self) == 0 or (allowed is not None and not len(allowed)):
             return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         # One OpenMP thread in this (request) thread: a question is searched faster alone than by a
         # team, and an idle team's spinning threads would slow the model thread.
         faiss.omp_set_num_threads(1)
-        return self._index.search(queries, max(1, min(k, len(self))))
+        k = max(1, min(k, len(self)))
+        if allowed is None:
+            return self._index.search(queries, k)
+        allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+        if len(allowed) <= EXACT_UP_TO:
+            exact = self._exact(queries, k, allowed)
+            if exact is not None:
+                return exact
+        selector = faiss.IDSelectorBatch(allowed)
+        if self.kind == "ivf":  # probe more clusters the fewer of their vectors are allowed
+            share = len(allowed) / len(self)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=min(self.nlist, math.ceil(self.nprobe / share)))
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        return self._index.search(queries, k, params=params)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        scores, ids = self.search_many(query, k)
+    def _exact(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Exact search over a few allowed vectors; None when one is not (yet) in the index."""
+        try:
+            vectors = self._index.reconstruct_batch(allowed)
+        except RuntimeError:
+            return None
+        scores = queries @ vectors.T
+        k = min(k, len(allowed))
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(scores, top, axis=1), allowed[top]
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        scores, ids = self.search_many(query, k, allowed)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def ids(self) -> np.ndarray:
@@ -250,9 +278,9 @@ class LockedIndex:
         with self._lock.write():
             self._inner.remove(ids)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         with self._lock.read():
-            return self._inner.search(query, k)
+            return self._inner.search(query, k, allowed)
 
     def ids(self) -> np.ndarray:
         with self._lock.read():

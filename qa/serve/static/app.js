@@ -20,6 +20,28 @@
     target.replaceChildren(message ? el("p", { className: kind || "muted", textContent: message }) : "");
   }
 
+  // The ask form's question, filters, grouping and order as query parameters (empty fields left out).
+  function askParams() {
+    const params = new URLSearchParams();
+    for (const [name, value] of new FormData($("#ask-form"))) {
+      if (String(value).trim()) {
+        params.append(name, value);
+      }
+    }
+    return params;
+  }
+
+  // Set the ask form's controls from query parameters (a facet link, or the history).
+  function setControls(params) {
+    const form = $("#ask-form");
+    form.elements.q.value = params.get("q") || "";
+    form.elements.source.value = params.get("source") || "";
+    form.elements.from.value = params.get("from") || "";
+    form.elements.to.value = params.get("to") || "";
+    form.elements.sort.value = params.get("sort") || "";
+    form.elements.group.checked = params.get("group") === "article";
+  }
+
   async function ask(question, push) {
     const status = $("#ask-status");
     const region = $("#answer-region");
@@ -29,8 +51,9 @@
     }
     showStatus(status, "Searching the articles…");
     region.setAttribute("aria-busy", "true");
+    const params = askParams();
     try {
-      const response = await fetch("/results?" + new URLSearchParams({ q: question }));
+      const response = await fetch("/results?" + params);
       if (!response.ok) {
         showStatus(status, "Something went wrong on the server (" + response.status + "). Please try again.", "error");
         return;
@@ -39,7 +62,7 @@
       showStatus(status, "");
       document.title = question + " · Ask the articles";
       if (push) {
-        history.pushState({ q: question }, "", "/?" + new URLSearchParams({ q: question }));
+        history.pushState({ q: question }, "", "/?" + params);
       }
     } catch (err) {
       showStatus(status, "The server could not be reached. Check that it is running and try again.", "error");
@@ -48,20 +71,20 @@
     }
   }
 
+  // The article list, as the server renders it (escaped by its template), for these parameters.
+  async function showArticles(params) {
+    const response = await fetch("/article-list?" + params);
+    if (response.ok) {
+      $("#articles-region").innerHTML = await response.text();
+    }
+  }
+
   async function refreshCorpus() {
-    const [health, listing] = await Promise.all([
+    const [health] = await Promise.all([
       fetch("/api/health").then((r) => r.json()),
-      fetch("/api/articles?limit=100").then((r) => r.json()),
+      showArticles(new URLSearchParams(new FormData($("#list-form")))),
     ]);
     $("#stats").textContent = health.articles + " article" + (health.articles === 1 ? "" : "s") + " to search";
-    $("#article-list").replaceChildren(...listing.articles.map((art) => {
-      const details = [art.author, art.date].filter(Boolean).join(" · ");
-      return el("li", {}, [
-        el("a", { href: "/articles/" + encodeURIComponent(art.id), textContent: art.title }),
-        " ",
-        el("span", { className: "muted", textContent: details }),
-      ]);
-    }));
   }
 
   function addedMessage(body) {
@@ -214,11 +237,42 @@
           ask(link.textContent, true);
         });
       }
-      window.addEventListener("popstate", (event) => {
-        const question = (event.state && event.state.q) || new URLSearchParams(location.search).get("q") || "";
-        $("#q").value = question;
-        if (question) {
-          ask(question, false);
+      for (const control of askForm.querySelectorAll("select, input[type=date], input[type=checkbox]")) {
+        control.addEventListener("change", () => {
+          if ($("#q").value.trim()) {
+            ask($("#q").value, true);
+          }
+        });
+      }
+      $("#answer-region").addEventListener("click", (event) => {
+        const chip = event.target.closest("a.chip");
+        if (chip) {
+          event.preventDefault();
+          setControls(new URL(chip.href).searchParams);
+          ask($("#q").value, true);
+        }
+      });
+      window.addEventListener("popstate", () => {
+        const params = new URLSearchParams(location.search);
+        setControls(params);
+        if (params.get("q")) {
+          ask(params.get("q"), false);
+        }
+      });
+    }
+    const articles = $("#articles-region");
+    if (articles) {
+      articles.addEventListener("submit", (event) => {
+        if (event.target.id === "list-form") {
+          event.preventDefault();
+          showArticles(new URLSearchParams(new FormData(event.target)));
+        }
+      });
+      articles.addEventListener("click", (event) => {
+        const link = event.target.closest(".pager a");
+        if (link) {
+          event.preventDefault();
+          showArticles(new URL(link.href).searchParams);
         }
       });
     }

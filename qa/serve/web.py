@@ -38,10 +38,10 @@ STATUS = {errors.BadInput: 400, errors.Unauthorized: 401, errors.Forbidden: 403,
           errors.Conflict: 409, errors.TooLarge: 413, errors.Unsupported: 415, errors.Busy: 503,
           errors.StorageUnavailable: 503, errors.StorageFull: 507, errors.SetupError: 500}
 # The errors every route may answer, and those of writes, for the OpenAPI document.
-_ANY_ERRORS = {"HTTP_400": schemas.ErrorReply, "HTTP_413": schemas.ErrorReply, "HTTP_415": schemas.ErrorReply,
-               "HTTP_500": schemas.ErrorReply}
-_WRITE_ERRORS = {**_ANY_ERRORS, "HTTP_401": schemas.ErrorReply, "HTTP_403": schemas.ErrorReply,
-                 "HTTP_409": schemas.ErrorReply, "HTTP_503": schemas.ErrorReply}
+_ANY_ERRORS = {"HTTP_400": schemas.ErrorReply, "HTTP_403": schemas.ErrorReply, "HTTP_413": schemas.ErrorReply,
+               "HTTP_415": schemas.ErrorReply, "HTTP_500": schemas.ErrorReply}
+_WRITE_ERRORS = {**_ANY_ERRORS, "HTTP_401": schemas.ErrorReply, "HTTP_409": schemas.ErrorReply,
+                 "HTTP_503": schemas.ErrorReply, "HTTP_507": schemas.ErrorReply}
 _PAGE = Response(HTTP_200=None)  # an HTML page
 RETRY_AFTER_S = 5  # what a 503 tells a client to wait before trying again
 MAX_FORM_PARTS = 1000  # fields and files of one multipart/form upload (werkzeug's default, named here)
@@ -52,7 +52,9 @@ SECURITY_HEADERS = {
                                "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser posts the no-JavaScript form with
+    # "Origin: null", which the write guard refuses as another site.
+    "Referrer-Policy": "same-origin",
 }
 LIST_PAGE = 20  # articles per page of the page's list
 

@@ -115,7 +115,7 @@ def test_security_headers_on_every_response(client, path):
     assert "frame-ancestors 'none'" in policy
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("bad_id", [f"{SEED_ID}\n", "ok\n", "ok\r\n", " ok"])

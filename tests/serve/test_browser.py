@@ -40,7 +40,7 @@ def ask(page, question, answered=True):
     page.get_by_label("Your question").fill(question)
     with page.expect_response(lambda r: "/results?" in r.url):
         page.get_by_label("Your question").press("Enter")
-    page.wait_for_function("!document.querySelector('#answer-region').hasAttribute('aria-busy')")
+    page.locator("#answer-region:not([aria-busy])").wait_for()
     page.wait_for_selector("#results .result mark" if answered else "#answer-region .no-answer")
 
 

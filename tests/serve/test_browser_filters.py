@@ -90,18 +90,18 @@ def test_filters_and_facets_with_javascript_on(page, server):  # noqa: F811
     assert {s for line in bylines(page) for s in SOURCES if s in line} != {"Harbour Gazette"}
     with page.expect_response(lambda r: "/results?" in r.url and "source=Harbour" in r.url):
         page.locator("#source-filter").select_option("Harbour Gazette")  # a change asks again
-    page.wait_for_function("!document.querySelector('#answer-region').hasAttribute('aria-busy')")
+    page.locator("#answer-region:not([aria-busy])").wait_for()
     assert all("Harbour Gazette" in line for line in bylines(page)), bylines(page)
     assert "source=Harbour+Gazette" in page.url  # the address says what is shown
     with page.expect_response(lambda r: "/results?" in r.url and "from=2024-04-01" in r.url):
         page.locator("a.chip", has_text="2024-04").click()
-    page.wait_for_function("!document.querySelector('#answer-region').hasAttribute('aria-busy')")
+    page.locator("#answer-region:not([aria-busy])").wait_for()
     lines = bylines(page)
     assert lines and all("2024-04-" in line and "Harbour Gazette" in line for line in lines), lines
     assert page.locator("#from").input_value() == "2024-04-01" and page.locator("#to").input_value() == "2024-04-30"
     with page.expect_response(lambda r: "/results?" in r.url and "sort=date" in r.url):
         page.locator("#sort").select_option("date")
-    page.wait_for_function("!document.querySelector('#answer-region').hasAttribute('aria-busy')")
+    page.locator("#answer-region:not([aria-busy])").wait_for()
     screenshot(page, "filters-js")
 
 

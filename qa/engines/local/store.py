@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS changes (  -- passages added (1) or removed (0), in o
 """
 _ADDED_COLUMNS = {"headings": "TEXT NOT NULL DEFAULT '[]'", "copy_of": "TEXT", "signature": "BLOB", "url": "TEXT"}
 _BATCH = 500  # ids per query, under SQLite's parameter limit
-_ORDER = {"added": "a.added_at, a.id", "date": "a.date IS NULL, a.date DESC, a.id",
+# "added": the order of writing (rowid breaks ties within one second of added_at).
+_ORDER = {"added": "a.added_at, a.rowid", "date": "a.date IS NULL, a.date DESC, a.id",
           "title": "a.title COLLATE NOCASE, a.id"}
 
 

@@ -30,6 +30,7 @@ This program lives outside the product package and uses only its public API.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -425,7 +426,8 @@ def measure_writes(seed: Path, questions: list[str], paragraphs: int = 1500) -> 
     CLI's wall time for one add and one ask through the running server, and with no server."""
     from urllib.parse import quote
 
-    asked = iter(questions)  # distinct questions: no cached vector answers
+    # Distinct questions, so that no cached vector answers: SciFact's, numbered once they run out.
+    asked = (q if n < len(questions) else f"{q} ({n})" for n, q in enumerate(itertools.cycle(questions)))
 
     def ask_ms(base: str) -> float:
         return 1000 * _timed(lambda: _get(base + "/api/ask?k=5&q=" + quote(next(asked))))

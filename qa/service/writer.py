@@ -63,7 +63,15 @@ class Writer:
         self.settings = settings
         self.file_of = file_of
         self.lock = threading.RLock()
-        self.originals = Originals(self._signatures())
+        self._originals: Originals | None = None
+
+    @property
+    def originals(self) -> Originals:
+        """The originals' signatures, read on the first write (not at start-up: 25,000 articles take
+        seconds), always under the write lock."""
+        if self._originals is None:
+            self._originals = Originals(self._signatures())
+        return self._originals
 
     def _signatures(self) -> dict[str, np.ndarray]:
         """Every original's signature; those an index made before copies were recognised lacks are

@@ -50,6 +50,11 @@ class Item:
     article: Article
     file: FileStamp | None = None
 
+    @property
+    def origin(self) -> str:
+        """Where the stored article comes from: 'corpus' (a file in corpus/) or 'api'."""
+        return "corpus" if self.file else "api"
+
 
 class Writer:
     """Serializes every write of one service."""
@@ -118,9 +123,8 @@ class Writer:
             values = copies.signature(article)
             original = (self.originals.original_of(values, exclude=article.id)
                         or in_batch.original_of(values, exclude=article.id))
-            origin = "corpus" if item.file else "api"
             if original is not None:
-                copied.append(ArticleRecord(article, [], origin, item.file, original, copies.as_bytes(values)))
+                copied.append(ArticleRecord(article, [], item.origin, item.file, original, copies.as_bytes(values)))
                 results[n] = WriteResult(article.id, "duplicate", 0, article.title, original)
                 continue
             passages = self.model_input.passages(article)
@@ -147,7 +151,7 @@ class Writer:
         for n, item, passages, status, values in pending:
             records.append(ArticleRecord(item.article, [
                 PassageRecord(p.start, p.end, p.sentences, vectors[at + i], sentence_vectors[at + i])
-                for i, p in enumerate(passages)], "corpus" if item.file else "api", item.file,
+                for i, p in enumerate(passages)], item.origin, item.file,
                 signature=copies.as_bytes(values)))
             signatures[item.article.id] = values
             results[n] = WriteResult(item.article.id, status, len(passages), item.article.title)

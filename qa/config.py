@@ -18,7 +18,7 @@ from qa.errors import BadInput
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ANN_KINDS = ("auto", "flat", "ivf")
 BACKENDS = ("torch", "onnx", "onnx-int8")
-ENGINES = ("local",)
+ENGINES = ("local", "milvus")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 FUSIONS = ("convex", "rrf", "dense", "lexical")
@@ -125,6 +125,9 @@ class Settings:
     backend: str = "torch"
     model_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "qa" / "onnx")
     engine: str = "local"
+    milvus_uri: str | None = None   # a Milvus server (http://host:19530) or a Milvus Lite file; None: index/milvus.db
+    milvus_token: str | None = None
+    milvus_prefix: str = "qa"       # the collections' names start with it (several indexes in one Milvus)
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 8
@@ -167,6 +170,9 @@ class Settings:
             backend=_env_choice("QA_BACKEND", BACKENDS, "torch"),
             model_cache=Path(env("QA_MODEL_CACHE") or Path.home() / ".cache" / "qa" / "onnx"),
             engine=_env_choice("QA_ENGINE", ENGINES, "local"),
+            milvus_uri=env("QA_MILVUS_URI") or None,
+            milvus_token=env("QA_MILVUS_TOKEN") or None,
+            milvus_prefix=env("QA_MILVUS_PREFIX") or "qa",
             host=env("QA_HOST") or "127.0.0.1",
             port=_env_number("QA_PORT", int, 8000),
             threads=_env_number("QA_THREADS", int, 8),
@@ -195,6 +201,10 @@ class Settings:
             if picked:
                 changes[group] = replace(current, **picked)
         return replace(self, **changes)
+
+    @property
+    def milvus_uri_or_default(self) -> str:
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
 
     @property
     def db_path(self) -> Path:

@@ -7,7 +7,10 @@ real model.
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,39 @@ from helpers import SEED
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.service import QAService
+
+
+# The engines the engine-parametrised tests run on: local and embedded Milvus Lite always, a real
+# Milvus server too when QA_TEST_MILVUS_URI points at one.
+MILVUS_SERVER = os.environ.get("QA_TEST_MILVUS_URI")
+ENGINES = ["local", "milvus"] + (["milvus-server"] if MILVUS_SERVER else [])
+
+
+@dataclass(frozen=True)
+class EngineUnderTest:
+    """An engine as a test runs it: the settings for a service, the environment for a server."""
+
+    name: str
+    settings: dict
+
+    @classmethod
+    def of(cls, name: str) -> "EngineUnderTest":
+        if name == "local":
+            return cls(name, {"engine": "local"})
+        if name == "milvus":
+            return cls(name, {"engine": "milvus"})  # a Milvus Lite file in the test's index folder
+        # One Milvus server for every test: each test's collections under a prefix of its own.
+        return cls(name, {"engine": "milvus", "milvus_uri": MILVUS_SERVER, "milvus_prefix": f"t{uuid.uuid4().hex[:12]}"})
+
+    @property
+    def env(self) -> dict:
+        names = {"engine": "QA_ENGINE", "milvus_uri": "QA_MILVUS_URI", "milvus_prefix": "QA_MILVUS_PREFIX"}
+        return {names[k]: v for k, v in self.settings.items()}
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> EngineUnderTest:
+    return EngineUnderTest.of(request.param)
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +88,26 @@ def make_service(tmp_path, embedder):
 
 
 @pytest.fixture(scope="session")
-def seed_service(tmp_path_factory, embedder) -> QAService:
-    """The seed article indexed once, for tests that only read."""
-    root = tmp_path_factory.mktemp("seed")
-    (root / "corpus").mkdir()
-    shutil.copy(SEED, root / "corpus" / SEED.name)
-    service = QAService(Settings(corpus_dir=root / "corpus", index_dir=root / "index"), encoder=embedder)
-    service.sync()
-    yield service
-    service.close()
+def seed_service_on(tmp_path_factory, embedder):
+    """The seed article indexed once per engine, for tests that only read: ``seed_service_on(name)``."""
+    made: dict[str, QAService] = {}
+
+    def on(name: str) -> QAService:
+        if name not in made:
+            root = tmp_path_factory.mktemp(f"seed-{name}")
+            (root / "corpus").mkdir()
+            shutil.copy(SEED, root / "corpus" / SEED.name)
+            settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+            made[name] = QAService(settings.with_(**EngineUnderTest.of(name).settings), encoder=embedder)
+            made[name].sync()
+        return made[name]
+
+    yield on
+    for service in made.values():
+        service.close()
+
+
+@pytest.fixture(scope="session")
+def seed_service(seed_service_on) -> QAService:
+    """The seed article indexed once on the local engine."""
+    return seed_service_on("local")

@@ -9,6 +9,10 @@ from qa.engines.contracts import Engine, FeedList, JobQueue
 
 def open_engine(settings: Settings, dim: int, build: str, allow_rebuild: bool = False) -> Engine:
     """The configured engine over the index built as ``build`` (see :mod:`qa.engines.build`)."""
+    if settings.engine == "milvus":
+        from qa.engines.milvus import MilvusEngine
+
+        return MilvusEngine(settings, dim, build, allow_rebuild)
     from qa.engines.local import LocalEngine
 
     return LocalEngine(settings, dim, build, allow_rebuild)

@@ -2,15 +2,13 @@
 engine that keeps the three in step.
 
 They are shaped for a remote engine as well as the local one: everything
-goes by batches of passage ids, the store counts and reports what changed
-since a generation (so a derived index catches up without scanning every id),
-and a write of an article is one call that is all or nothing.
+goes by batches of passage ids, the store counts and a write of an article is one call that is all or nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Protocol
+from typing import Iterable, Iterator, Protocol, TypeAlias
 
 import numpy as np
 
@@ -82,12 +80,9 @@ class Filter:
         return bool(self.sources or self.authors or self.articles or self.date_from or self.date_to)
 
 
-@dataclass(frozen=True)
-class Changes:
-    """Passages added and removed since a generation, as they stand now."""
-
-    added: np.ndarray
-    removed: np.ndarray
+# The passages a filter allows, in the form the engine's own vector index searches among: the sorted
+# passage ids (local) or a filter expression (Milvus). Made by :meth:`Engine.scope`.
+Scope: TypeAlias = "np.ndarray | str"
 
 
 class DocumentStore(Protocol):
@@ -111,10 +106,6 @@ class DocumentStore(Protocol):
         ...
 
     def count_articles(self, title: str = "") -> int: ...
-
-    def allowed(self, where: Filter) -> np.ndarray:
-        """The ids of the passages of the articles ``where`` allows, sorted."""
-        ...
 
     def facets(self, where: Filter) -> dict[str, list[tuple[str, int]]]:
         """Counts of the articles ``where`` allows: ``{"source": [(source, n)], "month":
@@ -172,23 +163,15 @@ class DocumentStore(Protocol):
         """Every article with its passages and vectors (copies an index without re-embedding)."""
         ...
 
-    def generation(self) -> int:
-        """A number that grows with every change of passages."""
-        ...
-
-    def changes_since(self, generation: int) -> Changes | None:
-        """What changed after ``generation``; None when that is no longer known (scan instead)."""
-        ...
-
 
 class VectorIndex(Protocol):
     """Dense search over passage vectors."""
 
     kind: str  # "flat" (exact) or an approximate method
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The ``k`` best ``(passage id, cosine)``, best first, among the ``allowed`` ids (sorted;
-        None: every passage)."""
+    def search(self, query: np.ndarray, k: int, allowed: Scope | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best ``(passage id, cosine)``, best first, among the passages ``allowed``
+        (None: every passage)."""
         ...
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -281,6 +264,11 @@ class Engine(Protocol):
 
     def delete(self, article_id: str) -> int | None:
         """Remove an article everywhere; its passage count, or None if there was none."""
+        ...
+
+    def scope(self, where: Filter) -> Scope:
+        """The passages ``where`` allows, as :meth:`VectorIndex.search` takes them (made while the
+        question is encoded)."""
         ...
 
     def claim(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from qa.config import RankingConfig
 from qa.embeddings import Encoder
-from qa.engines.contracts import Engine, Filter, StoredPassage
+from qa.engines.contracts import Engine, Filter, Scope, StoredPassage
 from qa.search import answer_types, reader
 from qa.ingest.article import Article
 from qa.passages.model_input import field_label
@@ -115,9 +115,9 @@ class Searcher:
         depth = max(cfg.candidates, 2 * k)
         vector = self.encoder.start_query(question)
         # The filter goes to each index as it takes one: the lexical index its own query, the vector
-        # index the ids the store allows (both resolved while the model thread encodes).
+        # index the engine's scope (both resolved while the model thread encodes).
         lexical, idf = self._lexical(question, depth, where or None)
-        allowed = self.engine.store.allowed(where) if where else None
+        allowed = self.engine.scope(where) if where else None
         qvec = vector()
         dense = self._dense(qvec, depth, allowed) if cfg.fusion != "lexical" else {}
         fused, dense = self._fuse(qvec, dense, lexical)
@@ -180,7 +180,7 @@ class Searcher:
         moved = qvec + self.config.feedback * vectors.mean(axis=0)
         return (moved / np.linalg.norm(moved)).astype(np.float32)
 
-    def _dense(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
+    def _dense(self, qvec: np.ndarray, depth: int, allowed: Scope | None) -> dict[int, float]:
         return dict(self.engine.vectors.search(qvec, depth, allowed))
 
     def _fuse(self, qvec: np.ndarray, dense: dict[int, float], lex: dict[int, float]

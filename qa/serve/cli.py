@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from qa.config import ANN_KINDS, BACKENDS, FILTER_DATES, FILTER_LISTS, FUSIONS, GROUPS, LEXICAL_NORMS, SORTS, Settings
+from qa.config import ANN_KINDS, BACKENDS, ENGINES, FILTER_DATES, FILTER_LISTS, FUSIONS, GROUPS, LEXICAL_NORMS, SORTS, Settings
 from qa.errors import BadInput, QAError
 
 log = logging.getLogger("qa")
@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "onnx needs pip install '.[onnx]')")
     common.add_argument("--ann", choices=ANN_KINDS,
                         help="vector search: exact (flat), approximate (ivf), or by corpus size (auto; env QA_ANN)")
+    common.add_argument("--engine", choices=ENGINES,
+                        help="where the index lives: SQLite + FAISS + tantivy in the index folder (local, the "
+                             "default) or Milvus (env QA_ENGINE)")
+    common.add_argument("--milvus-uri", help="a Milvus server (http://host:19530) or a Milvus Lite file "
+                                             "(env QA_MILVUS_URI; default INDEX_DIR/milvus.db)")
     common.add_argument("--min-confidence", type=float,
                         help="give no answer below this confidence, 0-1 (env QA_MIN_CONFIDENCE; default: the "
                              "measured value shipped with the confidence model)")
@@ -80,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "server, if there is one)", "python run.py index")
     index.add_argument("--rebuild", action="store_true",
                        help="re-embed every stored article with --model (after changing models; no server running)")
+    index.add_argument("--migrate-to", choices=ENGINES, metavar="ENGINE",
+                       help="copy this index (articles, passages, vectors: nothing re-embedded) into the other "
+                            "engine, e.g. `--migrate-to milvus --milvus-uri http://host:19530` (no server running)")
     index.add_argument("--json", action="store_true", help="print a JSON object instead")
     feeds = command("feeds", "follow RSS and Atom feeds: the server polls them and adds new items",
                     "python run.py feeds add https://example.com/news/rss.xml --every 30")
@@ -151,7 +159,7 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
 RANKING_OPTIONS = ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight", "answer_weight",
                    "answer_type_weight", "dedupe", "feedback", "article_weight", "article_depth", "rerank_depth",
                    "embed_title")
-SETTING_OPTIONS = ("model", "backend", "corpus_dir", "index_dir", "ann", "host", "port", "threads", "api_token",
+SETTING_OPTIONS = ("model", "backend", "corpus_dir", "index_dir", "ann", "engine", "milvus_uri", "host", "port", "threads", "api_token",
                    "min_confidence")
 
 
@@ -343,6 +351,8 @@ def cmd_remove(args, settings: Settings) -> int:
 def cmd_index(args, settings: Settings) -> int:
     from qa.serve.backends import Local, open_backend
 
+    if getattr(args, "migrate_to", None):
+        return _migrate(args, settings)
     backend = Local(settings, allow_rebuild=True) if args.rebuild else open_backend(settings)
     try:
         if args.rebuild:
@@ -375,6 +385,32 @@ def cmd_calibrate(args, settings: Settings) -> int:
 
     report = calibration.run(args.plan, settings, work_dir=args.work_dir, out=args.out)
     print(calibration.format_report(report))
+    return 0
+
+
+def _migrate(args, settings: Settings) -> int:
+    """Copy the index of ``settings.engine`` into ``args.migrate_to``, re-embedding nothing."""
+    from qa.service import QAService
+
+    if args.migrate_to == settings.engine:
+        raise BadInput("invalid_option", f"the index is already on the {settings.engine} engine: choose the other "
+                                         "one with --engine and --migrate-to")
+    source = QAService(settings)
+    try:
+        target = QAService(settings.with_(engine=args.migrate_to), encoder=source.encoder)
+        try:
+            copied = target.import_records(source.export())
+            stats = target.stats()
+        finally:
+            target.close()
+    finally:
+        source.close()
+    where = settings.milvus_uri_or_default if args.migrate_to == "milvus" else str(settings.index_dir)
+    report = {"engine": args.migrate_to, "at": where, "copied": copied, "articles": stats["articles"],
+              "passages": stats["passages"]}
+    print(json.dumps(report) if args.json else
+          f"copied {copied} articles into the {args.migrate_to} engine at {where}; it holds {stats['articles']} "
+          f"articles ({stats['passages']} passages)")
     return 0
 
 

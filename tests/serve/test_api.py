@@ -6,7 +6,14 @@ import re
 import httpx
 import pytest
 
+from conftest import ENGINES
 from helpers import SEED_ID, serving
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def seed_service(request, seed_service_on):
+    """The seed article on each engine: every route runs on both."""
+    return seed_service_on(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +30,12 @@ def assert_error(response, status, code):
     assert "Traceback" not in response.text
 
 
-def test_health(client):
+def test_health(client, seed_service):
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
     assert body["articles"] == 1
     assert body["passages"] == body["vectors"] == body["lexical"] > 10
-    assert body["engine"] == "local" and body["vector_index"] == "flat"
+    assert body["engine"] == seed_service.settings.engine and body["vector_index"] == "flat"
 
 
 def test_ask_post_returns_ranked_passages_with_answer(client):

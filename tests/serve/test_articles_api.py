@@ -15,8 +15,8 @@ BRIDGE = {"title": "Bridge Reopens", "author": "Sam Lee", "date": "2024-03-01", 
 
 
 @pytest.fixture
-def service(make_service):
-    service = make_service()
+def service(make_service, engine):
+    service = make_service(**engine.settings)
     service.sync()
     return service
 

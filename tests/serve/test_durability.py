@@ -18,8 +18,8 @@ def article(n):
                     f"The count for marker Q{n} was confirmed twice."}
 
 
-def test_acknowledged_writes_survive_sigkill(tmp_path):
-    process, base = start_server(tmp_path)
+def test_acknowledged_writes_survive_sigkill(tmp_path, engine):
+    process, base = start_server(tmp_path, env=engine.env)
     for n in range(4):
         status, body = http("POST", base + "/api/articles", article(n))
         assert status == 201, body
@@ -29,7 +29,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path):
     assert status == 201
     kill(process)  # at once: the FAISS file has not been saved since these writes
 
-    process, base = start_server(tmp_path)
+    process, base = start_server(tmp_path, env=engine.env)
     try:
         status, health = http("GET", base + "/api/health")
         assert health["articles"] == 1 + 4  # the seed, notes 0, 2, 3 and 9
@@ -49,8 +49,8 @@ def big_article(paragraphs=700):
     return {"id": "long-report", "title": "The long report", "text": text}
 
 
-def test_sigkill_during_a_large_add_leaves_all_or_nothing(tmp_path):
-    process, base = start_server(tmp_path)
+def test_sigkill_during_a_large_add_leaves_all_or_nothing(tmp_path, engine):
+    process, base = start_server(tmp_path, env=engine.env)
     before = http("GET", base + "/api/health")[1]
     responses = []
     worker = threading.Thread(target=lambda: responses.append(_post_quietly(base, big_article())), daemon=True)
@@ -61,7 +61,7 @@ def test_sigkill_during_a_large_add_leaves_all_or_nothing(tmp_path):
     worker.join(timeout=30)
     assert not any(status == 201 for status, _ in responses), "the add finished before the kill; test is void"
 
-    process, base = start_server(tmp_path)
+    process, base = start_server(tmp_path, env=engine.env)
     try:
         health = http("GET", base + "/api/health")[1]
         assert health["articles"] == before["articles"], "a half-added article survived"
@@ -71,7 +71,7 @@ def test_sigkill_during_a_large_add_leaves_all_or_nothing(tmp_path):
         status, body = http("POST", base + "/api/articles", big_article(60), timeout=300)
         assert status == 201
         kill(process)  # right after the response
-        process, base = start_server(tmp_path)
+        process, base = start_server(tmp_path, env=engine.env)
         health = http("GET", base + "/api/health")[1]
         assert health["articles"] == before["articles"] + 1
         assert health["passages"] == health["vectors"] == health["lexical"] == before["passages"] + body["passages"]

@@ -8,6 +8,7 @@ from collections import Counter
 import httpx
 import pytest
 
+from conftest import ENGINES, EngineUnderTest
 from helpers import ROOT, serving
 from qa.serve.backends import record_server
 from qa.serve.cli import main
@@ -35,14 +36,15 @@ def satisfies(article: dict, filters: dict) -> bool:
             and (not filters.get("date_to") or (date is not None and date <= filters["date_to"])))
 
 
-@pytest.fixture(scope="module")
-def newsroom(tmp_path_factory, embedder):
+@pytest.fixture(scope="module", params=ENGINES)
+def newsroom(request, tmp_path_factory, embedder):
     from qa.config import Settings
     from qa.service import QAService
 
     root = tmp_path_factory.mktemp("newsroom")
     (root / "corpus").mkdir()
-    service = QAService(Settings(corpus_dir=root / "corpus", index_dir=root / "index"), encoder=embedder)
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    service = QAService(settings.with_(**EngineUnderTest.of(request.param).settings), encoder=embedder)
     service.add_many(STORIES)
     yield service
     service.close()
@@ -197,7 +199,7 @@ def test_the_cli_filters_with_and_without_a_server(newsroom, client, capsys):
     settings = newsroom.settings
     argv = ["ask", COST, "--source", "Evening Courier", "--from", "2024-07-01", "--to", "2024-12-31",
             "--group", "article", "--sort", "date", "--json", "--index-dir", str(settings.index_dir),
-            "--corpus-dir", str(settings.corpus_dir)]
+            "--corpus-dir", str(settings.corpus_dir), "--engine", settings.engine]
     filters = {"source": "Evening Courier", "date_from": "2024-07-01", "date_to": "2024-12-31"}
     assert main(argv) == 0  # no server recorded: the index itself
     local = json.loads(capsys.readouterr().out)["results"]

@@ -7,8 +7,8 @@ import threading
 from qa.ingest import Article
 
 
-def test_readers_and_writers_in_threads(make_service):
-    service = make_service()
+def test_readers_and_writers_in_threads(make_service, engine):
+    service = make_service(**engine.settings)
     service.sync()
     errors: list[BaseException] = []
     acknowledged: set[str] = set()

@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.engines.build import check_build
-from qa.engines.contracts import ArticleRecord
+from qa.engines.contracts import ArticleRecord, Filter
 from qa.engines.local import vectors as faiss_files
 from qa.engines.local.lexical import Bm25Index
 from qa.engines.local.store import Store
@@ -64,6 +64,9 @@ class LocalEngine:
 
     def claim(self) -> None:
         self.lexical.claim_writer()
+
+    def scope(self, where: Filter) -> np.ndarray:
+        return self.store.allowed(where)
 
     def mark_built(self, build: str) -> None:
         """Every stored article has been re-embedded as ``build``."""

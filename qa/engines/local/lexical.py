@@ -1,8 +1,7 @@
 """The lexical index: BM25 over each passage with its article's title, by tantivy.
 
-Text is split into letters-and-digits tokens, lower-cased, folded to ASCII,
-stripped of stop words and stemmed (Snowball English) by tantivy's own
-analyser, so a question's terms are exactly the terms the index holds.
+Text is analysed by :mod:`qa.engines.analysis` (tantivy's own analyser), so a
+question's terms are exactly the terms the index holds.
 
 Like the vector file, this index under ``index/lexical/`` is derived from the
 SQLite store: it records the store generation it reflects (in ``generation``
@@ -14,51 +13,18 @@ used before, scored every matching passage and took 15-60 ms.
 
 from __future__ import annotations
 
-import math
 import shutil
 import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import tantivy
 
+from qa.engines.analysis import ANALYZER_NAME, analyzer, idf, terms
 from qa.engines.contracts import Filter
 from qa.engines.local.vectors import write_atomically
 from qa.errors import Busy
-
-ANALYZER_NAME = "qa_english"
-
-# The classic English stop-word list (as used by NLTK, Lucene and BEIR's BM25 baselines), in the
-# single-token form the analyser sees, plus question words that carry no topic.
-STOP_WORDS = tuple(sorted(set("""
-a about above after again against all am an and any are as at be because been before being below between
-both but by can cannot could did do does doing down during each few for from further had has have having
-he her here hers herself him himself his how i if in into is it its itself me more most my myself no nor
-not of off on once only or other ought our ours ourselves out over own same she should so some such than
-that the their theirs them themselves then there these they this those through to too under until up
-very was we were what when where which while who whom why will with would you your yours yourself
-yourselves s t d ll m re ve y also many much according
-""".split())))
-
-
-@lru_cache(maxsize=1)
-def analyzer() -> tantivy.TextAnalyzer:
-    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-            .filter(tantivy.Filter.remove_long(40))
-            .filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.ascii_fold())
-            .filter(tantivy.Filter.custom_stopword(list(STOP_WORDS)))
-            .filter(tantivy.Filter.stemmer("english"))
-            .build())
-
-
-@lru_cache(maxsize=65536)
-def terms(text: str) -> tuple[str, ...]:
-    """The distinct index terms of ``text``, in order. Cached: the same sentences recur in answers."""
-    return tuple(dict.fromkeys(analyzer().analyze(text)))
-
 
 _FILTERED = {"article": "articles", "source": "sources", "author": "authors"}  # field -> Filter attribute
 
@@ -86,11 +52,6 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def _day(date: str) -> int:
     return int(date.replace("-", ""))
-
-
-def idf(total: int, df: int) -> float:
-    """Tantivy's (Lucene's) BM25 idf; a term in no passage counts as rarest."""
-    return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
 
 class Bm25Index:

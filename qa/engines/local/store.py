@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from qa.engines.local.database import Database
-from qa.engines.contracts import ArticleRecord, Changes, FileStamp, Filter, PassageRecord, StoredPassage
+from qa.engines.contracts import ArticleRecord, FileStamp, Filter, PassageRecord, StoredPassage
 from qa.ingest.article import Article
 
 SCHEMA = """
@@ -70,6 +70,14 @@ _BATCH = 500  # ids per query, under SQLite's parameter limit
 # "added": the order of writing (rowid breaks ties within one second of added_at).
 _ORDER = {"added": "a.added_at, a.rowid", "date": "a.date IS NULL, a.date DESC, a.id",
           "title": "a.title COLLATE NOCASE, a.id"}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Passages added and removed since a generation, as they stand now."""
+
+    added: np.ndarray
+    removed: np.ndarray
 
 
 class Store(Database):

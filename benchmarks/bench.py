@@ -159,9 +159,9 @@ def measure_indexing(service, docs: list[Article]) -> dict:
             "ratio": round((passages / ours) / (len(texts) / bare), 3)}
 
 
-def clone(base: Path, target: Path, passages: int, encoder) -> Path:
+def clone(base: Path, target: Path, passages: int, encoder, **settings) -> Path:
     """An index of about ``passages`` passages: SciFact's articles, repeated under new ids as needed,
-    copied with their vectors (nothing is embedded again)."""
+    copied with their vectors (nothing is embedded again), on the engine ``settings`` name."""
     if (target / "complete").exists():
         return target
     shutil.rmtree(target, ignore_errors=True)
@@ -171,13 +171,13 @@ def clone(base: Path, target: Path, passages: int, encoder) -> Path:
     finally:
         source.close()
 
-    service = open_service(target, encoder)
+    service = open_service(target, encoder, **settings)
     try:
         service.import_records(_repeated(records, passages, lambda a, copy, i: a if copy == 0 else
                                          replace(a, id=f"{a.id}~{copy}")))
     finally:
         service.close()
-    open_service(target, encoder).close()  # opened once more, as a start-up would: the vector index is chosen by size
+    open_service(target, encoder, **settings).close()  # opened once more, as a start-up would: the vector index is chosen by size
     (target / "complete").write_text("ok")
     return target
 

@@ -178,6 +178,11 @@ class VectorIndex(Protocol):
         """The stored vectors of ``ids``; ``KeyError`` if one is not in the index."""
         ...
 
+    def scores(self, query: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids found, cosine of each with query)``: the dense score of candidates the other index
+        found (computed where the vectors are, so no vector travels)."""
+        ...
+
     def __len__(self) -> int: ...
 
 

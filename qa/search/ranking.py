@@ -201,11 +201,12 @@ class Searcher:
         missing = [pid for pid in lex if pid not in dense]
         if missing:
             try:
-                found, vectors = missing, self.engine.vectors.vectors(np.asarray(missing, np.int64))
+                found, similarities = self.engine.vectors.scores(qvec, np.asarray(missing, np.int64))
             except KeyError:  # added to (or removed from) the vector index a moment apart from the lexical one
                 found, vectors = self.engine.store.vectors(missing)
+                similarities = vectors @ qvec if len(found) else np.zeros(0)
             if len(found):  # passages removed since the lexical index found them are simply dropped
-                dense = {**dense, **dict(zip(list(found), (vectors @ qvec).tolist()))}
+                dense = {**dense, **dict(zip(list(found), similarities.tolist()))}
         return {pid: cfg.alpha * sim + (1 - cfg.alpha) * lex.get(pid, 0.0) for pid, sim in dense.items()}, dense
 
 

@@ -290,6 +290,10 @@ class LockedIndex:
         with self._lock.read():
             return self._inner.vectors(ids)
 
+    def scores(self, query: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``KeyError`` if one of ``ids`` is not in the index (the caller reads the store instead)."""
+        return ids, self.vectors(ids) @ query
+
     def serialize(self) -> np.ndarray:
         """A snapshot of the whole index; a slow disk writing it later holds back neither writes nor searches."""
         with self._lock.read():

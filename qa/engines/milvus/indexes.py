@@ -16,7 +16,7 @@ import numpy as np
 
 from qa.engines import analysis
 from qa.engines.contracts import Filter
-from qa.engines.milvus.collections import Names, expression
+from qa.engines.milvus.collections import Names, expression, one_of
 from qa.engines.milvus.store import MilvusStore
 
 STATS_TTL_S = 5.0  # how long a term's count and the passage total are reused (other servers write too)
@@ -36,6 +36,12 @@ class MilvusVectors:
         hits = self._client.search(self._names.passages, data=[np.asarray(query, np.float32).tolist()],
                                    anns_field="dense", limit=k, filter=allowed or "", search_params=self._params)
         return [(hit["id"], float(hit["distance"])) for hit in hits[0]]
+
+    def scores(self, query: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One search among exactly ``ids``: Milvus computes the scores (a passage deleted since is
+        simply not found)."""
+        hits = self.search(query, len(ids), one_of("id", ids))
+        return np.asarray([pid for pid, _ in hits], np.int64), np.asarray([s for _, s in hits], np.float32)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         found, vectors = self._store.vectors(ids)

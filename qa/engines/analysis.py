@@ -49,6 +49,20 @@ def terms(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(analyzer().analyze(text)))
 
 
+def fold(value: str) -> str:
+    """A filter value lower-cased as SQLite's NOCASE compares (ASCII letters only): how every engine
+    matches sources and authors without regard to case."""
+    return value.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def day(date: str | None) -> int:
+    """``YYYY-MM-DD`` as the number ``YYYYMMDD`` that date filters compare; 0 for no date."""
+    return int(date.replace("-", "")) if date else 0
+
+
 def idf(total: int, df: int) -> float:
     """Tantivy's (Lucene's) BM25 idf; a term in no passage counts as rarest."""
     return math.log(1 + (total - df + 0.5) / (df + 0.5))

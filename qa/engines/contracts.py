@@ -174,10 +174,6 @@ class VectorIndex(Protocol):
         (None: every passage)."""
         ...
 
-    def vectors(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``ids``; ``KeyError`` if one is not in the index."""
-        ...
-
     def scores(self, query: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(ids found, cosine of each with query)``: the dense score of candidates the other index
         found (computed where the vectors are, so no vector travels)."""

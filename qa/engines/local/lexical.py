@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import tantivy
 
-from qa.engines.analysis import ANALYZER_NAME, analyzer, idf, terms
+from qa.engines.analysis import ANALYZER_NAME, analyzer, day, fold, idf, terms
 from qa.engines.contracts import Filter
 from qa.engines.local.vectors import write_atomically
 from qa.errors import Busy
@@ -40,18 +40,6 @@ def _schema() -> tantivy.Schema:
         builder.add_text_field(field, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("date", indexed=True, fast=True)
     return builder.build()
-
-
-def _fold(value: str) -> str:
-    """Lower-cased as SQLite's NOCASE compares: ASCII letters only."""
-    return value.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _day(date: str) -> int:
-    return int(date.replace("-", ""))
 
 
 class Bm25Index:
@@ -90,9 +78,9 @@ class Bm25Index:
         writer = self._writable()
         for pid, title, body, article, source, author, date in rows:
             fields = {"pid": int(pid), "text": f"{title}\n{body}", "article": article}
-            fields.update({name: _fold(value) for name, value in (("source", source), ("author", author)) if value})
+            fields.update({name: fold(value) for name, value in (("source", source), ("author", author)) if value})
             if date:
-                fields["date"] = _day(date)
+                fields["date"] = day(date)
             writer.add_document(tantivy.Document(**fields))
 
     def remove(self, ids: Sequence[int]) -> None:
@@ -161,11 +149,11 @@ class Bm25Index:
             values = getattr(where, attribute)
             if values:
                 musts.append(tantivy.Query.term_set_query(
-                    schema, field, [v if field == "article" else _fold(v) for v in values]))
+                    schema, field, [v if field == "article" else fold(v) for v in values]))
         if where.date_from or where.date_to:
             musts.append(tantivy.Query.range_query(schema, "date", tantivy.FieldType.Integer,
-                                                   _day(where.date_from) if where.date_from else None,
-                                                   _day(where.date_to) if where.date_to else None))
+                                                   day(where.date_from) if where.date_from else None,
+                                                   day(where.date_to) if where.date_to else None))
         return tantivy.Query.const_score_query(tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, query) for query in musts]), 0.0)
 

@@ -27,6 +27,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterable
 
+from qa.engines.analysis import day, fold
 from qa.engines.contracts import Filter
 from qa.errors import Busy, StorageUnavailable
 
@@ -119,8 +120,6 @@ def create(client, names: Names, dim: int, embedded: bool) -> None:
             schema.add_field(field, DataType.FLOAT_VECTOR, dim=size)
         params.add_index(field, index_type=index, metric_type=metric, **_index_options(index))
         client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
-        if not embedded:
-            client.load_collection(name)
 
     text = lambda n=LONG: (DataType.VARCHAR, {"max_length": n})  # noqa: E731
     integer = (DataType.INT64, {})
@@ -148,7 +147,7 @@ def create(client, names: Names, dim: int, embedded: bool) -> None:
                ("dense", 0, "FLAT" if embedded else "HNSW", "IP"),
                [Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["lexical"],
                          output_field_names=["sparse"])])
-    if not client.has_collection(names.passages) or not _has_index(client, names.passages, "sparse"):
+    if not _has_index(client, names.passages, "sparse"):
         params = client.prepare_index_params()
         params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                          params={"bm25_k1": 1.2, "bm25_b": 0.75})  # tantivy's (Lucene's) constants
@@ -180,19 +179,6 @@ def quote(value: str) -> str:
 def one_of(field: str, values: Iterable) -> str:
     listed = ", ".join(quote(v) if isinstance(v, str) else str(int(v)) for v in values)
     return f"{field} in [{listed}]"
-
-
-def fold(value: str) -> str:
-    """Lower-cased as SQLite's NOCASE compares (ASCII letters only), for case-blind filters."""
-    return value.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def day(date: str | None) -> int:
-    """``YYYY-MM-DD`` as the number ``YYYYMMDD``; 0 for an undated article."""
-    return int(date.replace("-", "")) if date else 0
 
 
 def expression(where: Filter, article_field: str) -> str:

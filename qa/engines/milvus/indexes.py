@@ -43,15 +43,8 @@ class MilvusVectors:
         hits = self.search(query, len(ids), one_of("id", ids))
         return np.asarray([pid for pid, _ in hits], np.int64), np.asarray([s for _, s in hits], np.float32)
 
-    def vectors(self, ids: np.ndarray) -> np.ndarray:
-        found, vectors = self._store.vectors(ids)
-        if len(found) != len(ids):
-            raise KeyError("a passage is not in the collection")
-        order = {int(pid): n for n, pid in enumerate(found)}
-        return vectors[[order[int(pid)] for pid in ids]]
-
     def __len__(self) -> int:
-        return self._store.counts()[1]
+        return self._store.passage_count()
 
 
 class MilvusLexical:
@@ -79,7 +72,7 @@ class MilvusLexical:
             found = self._store.term_counts(missing)
             fresh.update({t: found.get(t, 0) for t in missing})
         if total is None:
-            total = self._store.counts()[1]
+            total = self._store.passage_count()
         with self._lock:
             if len(self._counts) > 100_000:
                 self._counts.clear()
@@ -102,4 +95,4 @@ class MilvusLexical:
         return [(hit["id"], float(hit["distance"])) for hit in hits[0]]
 
     def __len__(self) -> int:
-        return self._store.counts()[1]
+        return self._store.passage_count()

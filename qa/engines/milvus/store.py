@@ -33,8 +33,8 @@ import numpy as np
 
 from qa.engines import analysis
 from qa.engines.contracts import ArticleRecord, FileStamp, Filter, PassageRecord, StoredPassage
-from qa.engines.milvus.collections import (PLACEHOLDER, TEXT_PART, Names, day, expression, fold, one_of, quote,
-                                          query_all)
+from qa.engines.analysis import day, fold
+from qa.engines.milvus.collections import PLACEHOLDER, TEXT_PART, Names, expression, one_of, quote, query_all
 from qa.ingest.article import Article
 
 _ARTICLE_FIELDS = ["id", "version", "title", "author", "date", "source", "body_start", "headings", "content_hash",
@@ -225,7 +225,10 @@ class MilvusStore:
     # --- reads --------------------------------------------------------------------
 
     def counts(self) -> tuple[int, int]:
-        return self._count(self._names.articles), self._count(self._names.passages)
+        return self._count(self._names.articles), self.passage_count()
+
+    def passage_count(self) -> int:
+        return self._count(self._names.passages)
 
     def _count(self, collection: str, condition: str = "") -> int:
         return int(self._client.query(collection, filter=condition, output_fields=["count(*)"])[0]["count(*)"])

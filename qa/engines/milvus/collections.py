@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Iterable
@@ -119,7 +120,8 @@ def create(client, names: Names, dim: int, embedded: bool) -> None:
         if size:
             schema.add_field(field, DataType.FLOAT_VECTOR, dim=size)
         params.add_index(field, index_type=index, metric_type=metric, **_index_options(index))
-        client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
+        client.create_collection(name, schema=schema, consistency_level="Strong")
+        _build_index(client, name, params)
 
     text = lambda n=LONG: (DataType.VARCHAR, {"max_length": n})  # noqa: E731
     integer = (DataType.INT64, {})
@@ -151,11 +153,28 @@ def create(client, names: Names, dim: int, embedded: bool) -> None:
         params = client.prepare_index_params()
         params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                          params={"bm25_k1": 1.2, "bm25_b": 0.75})  # tantivy's (Lucene's) constants
-        client.create_index(names.passages, params)
+        _build_index(client, names.passages, params)
     collection(names.terms, [("term", *key), ("df", *integer)], placeholder)
     collection(names.meta, [("key", *key), ("value", *text())], placeholder)
     for name in (names.articles, names.texts, names.passages, names.terms, names.meta):
         client.load_collection(name)
+
+
+def _build_index(client, collection: str, params) -> None:
+    """Create the indexes of ``params`` and wait until each is built. pymilvus's own wait sleeps
+    half a second before it first looks, and an index over an empty collection is built at once:
+    that sleep was nearly all of the 3 s a new index took to open."""
+    client.create_index(collection, params, sync=False)
+    deadline = time.monotonic() + TIMEOUT_S
+    for param in params:
+        delay = 0.005
+        while (state := client.describe_index(collection, param.index_name or param.field_name).get("state")) \
+                != "Finished":
+            if state == "Failed" or time.monotonic() > deadline:
+                raise StorageUnavailable("storage_unavailable",
+                                         f"Milvus did not build the {param.field_name} index of {collection} ({state})")
+            time.sleep(delay)
+            delay = min(2 * delay, 0.5)
 
 
 def _index_options(index: str) -> dict:

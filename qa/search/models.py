@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +38,14 @@ class Logistic:
     weights: tuple[float, ...]
     bias: float
 
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Made once: converting the tuples on every call cost more than the arithmetic.
+        return np.asarray(self.mean), np.asarray(self.scale), np.asarray(self.weights)
+
     def logit(self, rows: np.ndarray) -> np.ndarray:
-        z = (np.atleast_2d(rows) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return z @ np.asarray(self.weights) + self.bias
+        mean, scale, weights = self._arrays
+        return (np.atleast_2d(rows) - mean) / scale @ weights + self.bias
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -30, 30)))

@@ -73,8 +73,11 @@ class Searcher:
         terms = self.engine.lexical.terms
         scored = []
         field = answer_types.article_field(question)
-        for c in read:
-            answerness = self.models.answer.probability(c.sentences) * (c.sentences[:, REPEATED] == 0)
+        # The reader's model over every candidate's sentences at once, then split by candidate.
+        rows = np.concatenate([c.sentences for c in read]) if read else np.zeros((0, len(reader.FEATURES)))
+        every = self.models.answer.probability(rows) * (rows[:, REPEATED] == 0)
+        ends = np.cumsum([len(c.sentences) for c in read])
+        for c, answerness in zip(read, np.split(every, ends[:-1])):
             best = _field_line(c.passage, field) if c.passage.header and field else None
             best = int(np.argmax(answerness)) if best is None else best
             typed = c.sentences[:, RANKED_KINDS].max(axis=1)  # 1: the sentence holds the kind of answer asked for

@@ -16,6 +16,7 @@ same and more.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -50,6 +51,7 @@ def sentence_features(passage: StoredPassage, similarity: np.ndarray, question: 
     cosine with the question."""
     texts = [passage.text[a:b] for a, b in passage.sentences]
     words = [terms(t) for t in texts]
+    sets = [frozenset(w) for w in words]
     total_idf = sum(question.idf.values())
     n = len(texts)
     rows = np.zeros((n, len(FEATURES)), np.float64)
@@ -61,8 +63,9 @@ def sentence_features(passage: StoredPassage, similarity: np.ndarray, question: 
         rows[i, 3] = len(question.terms.intersection(mine)) / len(mine) if mine else 0.0
         if question.kind:
             rows[i, 4 + KINDS.index(question.kind)] = 1.0 if answer_types.has_answer(question.kind, text) else -1.0
-        rows[i, 11] = float(any(len(other) > len(mine) and set(mine) <= set(other) for other in words))
-        rows[i, 12] = np.log1p(len(text.split()))
+        rows[i, 11] = float(any(len(other) > len(mine) and sets[i] <= other_set
+                                for other, other_set in zip(words, sets)))
+        rows[i, 12] = math.log1p(len(text.split()))
         rows[i, 13] = float(not text.rstrip().endswith((".", "!", "?", '"', "\u201d", "'", "\u2019", ")")))
     for i in range(n):
         neighbours = [j for j in (i - 1, i + 1) if 0 <= j < n]

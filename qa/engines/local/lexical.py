@@ -42,6 +42,26 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+class _Snapshot:
+    """A searcher over the index as last committed, with the passage counts of the terms already
+    looked up in it: tantivy's ``doc_freq`` took more than a millisecond of each question's idf, and
+    the counts change only with a commit, which makes a new snapshot."""
+
+    _MAX_TERMS = 100_000  # past this many remembered counts, start again (questions of random words)
+
+    def __init__(self, searcher: tantivy.Searcher):
+        self.searcher = searcher
+        self._counts: dict[str, int] = {}
+
+    def doc_freq(self, term: str) -> int:
+        count = self._counts.get(term)
+        if count is None:
+            if len(self._counts) >= self._MAX_TERMS:
+                self._counts = {}
+            count = self._counts[term] = self.searcher.doc_freq("text", term)
+        return count
+
+
 class Bm25Index:
     """Passages by id, searchable by analysed terms."""
 
@@ -55,7 +75,7 @@ class Bm25Index:
         self._index.register_tokenizer(ANALYZER_NAME, analyzer())
         self._writer: tantivy.IndexWriter | None = None
         self._writer_lock = threading.Lock()
-        self._searcher = self._index.searcher()  # kept between commits: making one costs ~0.8 ms
+        self._snapshot = _Snapshot(self._index.searcher())  # kept between commits: making one costs ~0.8 ms
 
     @classmethod
     def recreate(cls, path: Path) -> "Bm25Index":
@@ -93,7 +113,7 @@ class Bm25Index:
         if self._writer is not None:
             self._writer.commit()
             self._index.reload()
-            self._searcher = self._index.searcher()
+            self._snapshot = _Snapshot(self._index.searcher())
         write_atomically(self.path / "generation", str(generation).encode())
 
     def claim_writer(self) -> None:
@@ -125,8 +145,9 @@ class Bm25Index:
         return terms(text)
 
     def idf(self, query_terms: Iterable[str]) -> dict[str, float]:
-        searcher = self._searcher
-        return {t: idf(searcher.num_docs, searcher.doc_freq("text", t)) for t in query_terms}
+        snapshot = self._snapshot
+        total = snapshot.searcher.num_docs
+        return {t: idf(total, snapshot.doc_freq(t)) for t in query_terms}
 
     def search(self, query_terms: tuple[str, ...], k: int, where: Filter | None = None) -> list[tuple[int, float]]:
         if not query_terms:
@@ -137,7 +158,7 @@ class Bm25Index:
         if where:  # a filter inside the query, scoring nothing: BM25 ranks only the passages it allows
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
                                                  (tantivy.Occur.Must, self._filter(where))])
-        searcher = self._searcher
+        searcher = self._snapshot.searcher
         hits = searcher.search(query, k, count=False).hits
         ids = searcher.fast_field_values("pid", [address for _, address in hits])
         return [(pid, score) for (score, _), pid in zip(hits, ids)]
@@ -158,11 +179,11 @@ class Bm25Index:
             [(tantivy.Occur.Must, query) for query in musts]), 0.0)
 
     def ids(self) -> np.ndarray:
-        searcher = self._searcher
+        searcher = self._snapshot.searcher
         if searcher.num_docs == 0:
             return np.zeros(0, np.int64)
         hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs, count=False).hits
         return np.asarray(searcher.fast_field_values("pid", [a for _, a in hits]), dtype=np.int64)
 
     def __len__(self) -> int:
-        return self._searcher.num_docs
+        return self._snapshot.searcher.num_docs

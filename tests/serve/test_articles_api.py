@@ -7,7 +7,10 @@ import json
 import httpx
 import pytest
 
-from helpers import SEED_ID, minimal_pdf, serving
+from conftest import ENGINES, EngineUnderTest
+from helpers import SEED, SEED_ID, minimal_pdf, serving
+from qa.config import Settings
+from qa.service import QAService
 
 BRIDGE = {"title": "Bridge Reopens", "author": "Sam Lee", "date": "2024-03-01", "source": "City News",
           "text": "The old Kelvin bridge over the river reopened on Friday after two years of repairs. "
@@ -25,6 +28,21 @@ def service(make_service, engine):
 def client(service):
     with serving(service) as base, httpx.Client(base_url=base, timeout=120) as client:
         yield client
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def refusing(request, tmp_path_factory, embedder):
+    """One served seed index per engine for the refused writes: each test checks that its refusal
+    changed nothing, so they need no index of their own."""
+    root = tmp_path_factory.mktemp("refusing")
+    (root / "corpus").mkdir()
+    (root / "corpus" / SEED.name).write_bytes(SEED.read_bytes())
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    service = QAService(settings.with_(**EngineUnderTest.of(request.param).settings), encoder=embedder)
+    service.sync()
+    with serving(service) as base, httpx.Client(base_url=base, timeout=120) as client:
+        yield client, service
+    service.close()
 
 
 def counts(service):
@@ -173,7 +191,8 @@ def test_upload_formats(client, filename, data, expect):
     ({"title": "x", "text": ["not", "a", "string"]}, 400, "empty_text"),
     ({"title": "x", "text": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpams=\n" * 40}, 400, "not_prose"),
 ])
-def test_bad_articles_are_refused_and_change_nothing(client, service, payload, status, code):
+def test_bad_articles_are_refused_and_change_nothing(refusing, payload, status, code):
+    client, service = refusing
     before = counts(service)
     assert_error(post_raw(client, "/api/articles", json.dumps(payload)), status, code)
     assert counts(service) == before

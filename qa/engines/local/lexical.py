@@ -44,8 +44,9 @@ def _schema() -> tantivy.Schema:
 
 class _Snapshot:
     """A searcher over the index as last committed, with the passage counts of the terms already
-    looked up in it: tantivy's ``doc_freq`` took more than a millisecond of each question's idf, and
-    the counts change only with a commit, which makes a new snapshot."""
+    looked up in it. Each ``doc_freq`` call crosses into tantivy and back, and made while the model
+    thread encodes the question it waits for the GIL: over a millisecond of each question's idf in a
+    profile. The counts change only with a commit, which makes a new snapshot."""
 
     _MAX_TERMS = 100_000  # past this many remembered counts, start again (questions of random words)
 

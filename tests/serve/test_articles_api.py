@@ -39,10 +39,12 @@ def refusing(request, tmp_path_factory, embedder):
     (root / "corpus" / SEED.name).write_bytes(SEED.read_bytes())
     settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
     service = QAService(settings.with_(**EngineUnderTest.of(request.param).settings), encoder=embedder)
-    service.sync()
-    with serving(service) as base, httpx.Client(base_url=base, timeout=120) as client:
-        yield client, service
-    service.close()
+    try:
+        service.sync()
+        with serving(service) as base, httpx.Client(base_url=base, timeout=120) as client:
+            yield client, service
+    finally:
+        service.close()
 
 
 def counts(service):

@@ -39,6 +39,7 @@ LONG = 65_535       # the longest VARCHAR Milvus takes
 PLACEHOLDER = [0.0, 0.0]
 PAGE = 16_384       # Milvus's largest query window (offset + limit)
 TIMEOUT_S = 30.0    # a call that takes longer fails instead of hanging the request
+INDEX_BUILD_S = 600.0  # an index added to a collection that already holds passages may take minutes
 
 
 @dataclass(frozen=True)
@@ -165,11 +166,11 @@ def _build_index(client, collection: str, params) -> None:
     half a second before it first looks, and an index over an empty collection is built at once:
     that sleep was nearly all of the 3 s a new index took to open."""
     client.create_index(collection, params, sync=False)
-    deadline = time.monotonic() + TIMEOUT_S
+    deadline = time.monotonic() + INDEX_BUILD_S
     for param in params:
         delay = 0.005
-        while (state := client.describe_index(collection, param.index_name or param.field_name).get("state")) \
-                != "Finished":
+        name = param.index_name or param.field_name  # Milvus names an unnamed index after its field
+        while (state := (client.describe_index(collection, name) or {}).get("state")) != "Finished":
             if state == "Failed" or time.monotonic() > deadline:
                 raise StorageUnavailable("storage_unavailable",
                                          f"Milvus did not build the {param.field_name} index of {collection} ({state})")

@@ -113,15 +113,21 @@ def _load_onnx(source: str, cache: Path, quantized: bool):
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(source, folder)
         SentenceTransformer(str(folder), backend="onnx", device="cpu").save_pretrained(str(folder))
-    if not quantized:
-        return SentenceTransformer(str(folder), backend="onnx", device="cpu",
+    exported = SentenceTransformer(str(folder), backend="onnx", device="cpu",
                                    model_kwargs={"file_name": "onnx/model.onnx"})
+    if not quantized:
+        return exported
     config = "avx512_vnni" if "avx512_vnni" in _cpu_flags() else "avx2"
-    name = f"onnx/model_qint8_{config}.onnx"
-    if not (folder / name).exists():
-        export_dynamic_quantized_onnx_model(SentenceTransformer(str(folder), backend="onnx", device="cpu"),
-                                            config, str(folder))
-    return SentenceTransformer(str(folder), backend="onnx", device="cpu", model_kwargs={"file_name": name})
+    # sentence-transformers names the file model_qint8_<config>.onnx or, in its 5.x line for avx2,
+    # model_quint8_<config>.onnx (unsigned weights).
+    found = sorted((folder / "onnx").glob(f"model_q*int8_{config}.onnx"))
+    if not found:
+        export_dynamic_quantized_onnx_model(exported, config, str(folder))
+        found = sorted((folder / "onnx").glob(f"model_q*int8_{config}.onnx"))
+    if not found:
+        raise ValueError(f"the int8 export wrote no model_q*int8_{config}.onnx in {folder / 'onnx'}")
+    return SentenceTransformer(str(folder), backend="onnx", device="cpu",
+                               model_kwargs={"file_name": f"onnx/{found[0].name}"})
 
 
 def _cpu_flags() -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import WARMUP, _questions, _timed, open_service  # noqa: E402
+from benchmarks.bench import WARMUP, _ms, _questions, _timed, open_service  # noqa: E402
 from qa.embeddings import Embedder  # noqa: E402
 
 
@@ -43,10 +43,10 @@ def measure(index_dir: Path, questions: list[str]) -> dict:
         passages = service.stats()["passages"]
     finally:
         service.close()
-    ms = lambda values: round(1000 * statistics.median(values), 2)  # noqa: E731
-    return {"passages": passages, "questions": len(questions), "answer_p50_ms": ms(walls),
-            "encode_p50_ms": ms(encode), "request_thread_cpu_p50_ms": ms(cpus),
-            "request_thread_cpu_mean_ms": round(1000 * statistics.mean(cpus), 2)}
+    median = statistics.median
+    return {"passages": passages, "questions": len(questions), "answer_p50_ms": _ms(median(walls)),
+            "encode_p50_ms": _ms(median(encode)), "request_thread_cpu_p50_ms": _ms(median(cpus)),
+            "request_thread_cpu_mean_ms": _ms(statistics.mean(cpus))}
 
 
 def main() -> int:

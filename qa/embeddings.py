@@ -113,21 +113,21 @@ def _load_onnx(source: str, cache: Path, quantized: bool):
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(source, folder)
         SentenceTransformer(str(folder), backend="onnx", device="cpu").save_pretrained(str(folder))
-    exported = SentenceTransformer(str(folder), backend="onnx", device="cpu",
-                                   model_kwargs={"file_name": "onnx/model.onnx"})
+    def load(file_name: str):
+        return SentenceTransformer(str(folder), backend="onnx", device="cpu", model_kwargs={"file_name": file_name})
+
     if not quantized:
-        return exported
+        return load("onnx/model.onnx")
     config = "avx512_vnni" if "avx512_vnni" in _cpu_flags() else "avx2"
     # sentence-transformers names the file model_qint8_<config>.onnx or, in its 5.x line for avx2,
     # model_quint8_<config>.onnx (unsigned weights).
-    found = sorted((folder / "onnx").glob(f"model_q*int8_{config}.onnx"))
+    pattern = f"model_q*int8_{config}.onnx"
+    if not any((folder / "onnx").glob(pattern)):
+        export_dynamic_quantized_onnx_model(load("onnx/model.onnx"), config, str(folder))
+    found = sorted((folder / "onnx").glob(pattern))
     if not found:
-        export_dynamic_quantized_onnx_model(exported, config, str(folder))
-        found = sorted((folder / "onnx").glob(f"model_q*int8_{config}.onnx"))
-    if not found:
-        raise ValueError(f"the int8 export wrote no model_q*int8_{config}.onnx in {folder / 'onnx'}")
-    return SentenceTransformer(str(folder), backend="onnx", device="cpu",
-                               model_kwargs={"file_name": f"onnx/{found[0].name}"})
+        raise ValueError(f"the int8 export wrote no {pattern} in {folder / 'onnx'}")
+    return load(f"onnx/{found[0].name}")
 
 
 def _cpu_flags() -> str:

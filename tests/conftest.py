@@ -87,6 +87,20 @@ def make_service(tmp_path, embedder):
         service.close()
 
 
+def open_seed_service(root: Path, engine: str, encoder) -> QAService:
+    """A service on ``engine`` over a corpus folder in ``root`` holding the seed article, synced."""
+    (root / "corpus").mkdir()
+    shutil.copy(SEED, root / "corpus" / SEED.name)
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    service = QAService(settings.with_(**EngineUnderTest.of(engine).settings), encoder=encoder)
+    try:
+        service.sync()
+    except BaseException:
+        service.close()
+        raise
+    return service
+
+
 @pytest.fixture(scope="session")
 def seed_service_on(tmp_path_factory, embedder):
     """The seed article indexed once per engine, for tests that only read: ``seed_service_on(name)``."""
@@ -94,12 +108,7 @@ def seed_service_on(tmp_path_factory, embedder):
 
     def on(name: str) -> QAService:
         if name not in made:
-            root = tmp_path_factory.mktemp(f"seed-{name}")
-            (root / "corpus").mkdir()
-            shutil.copy(SEED, root / "corpus" / SEED.name)
-            settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-            made[name] = QAService(settings.with_(**EngineUnderTest.of(name).settings), encoder=embedder)
-            made[name].sync()
+            made[name] = open_seed_service(tmp_path_factory.mktemp(f"seed-{name}"), name, embedder)
         return made[name]
 
     yield on

@@ -7,10 +7,8 @@ import json
 import httpx
 import pytest
 
-from conftest import ENGINES, EngineUnderTest
-from helpers import SEED, SEED_ID, minimal_pdf, serving
-from qa.config import Settings
-from qa.service import QAService
+from conftest import ENGINES, open_seed_service
+from helpers import SEED_ID, minimal_pdf, serving
 
 BRIDGE = {"title": "Bridge Reopens", "author": "Sam Lee", "date": "2024-03-01", "source": "City News",
           "text": "The old Kelvin bridge over the river reopened on Friday after two years of repairs. "
@@ -34,13 +32,8 @@ def client(service):
 def refusing(request, tmp_path_factory, embedder):
     """One served seed index per engine for the refused writes: each test checks that its refusal
     changed nothing, so they need no index of their own."""
-    root = tmp_path_factory.mktemp("refusing")
-    (root / "corpus").mkdir()
-    (root / "corpus" / SEED.name).write_bytes(SEED.read_bytes())
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    service = QAService(settings.with_(**EngineUnderTest.of(request.param).settings), encoder=embedder)
+    service = open_seed_service(tmp_path_factory.mktemp("refusing"), request.param, embedder)
     try:
-        service.sync()
         with serving(service) as base, httpx.Client(base_url=base, timeout=120) as client:
             yield client, service
     finally:

@@ -7,7 +7,6 @@ import json
 import httpx
 import pytest
 
-from conftest import ENGINES, open_seed_service
 from helpers import SEED_ID, minimal_pdf, serving
 
 BRIDGE = {"title": "Bridge Reopens", "author": "Sam Lee", "date": "2024-03-01", "source": "City News",
@@ -26,18 +25,6 @@ def service(make_service, engine):
 def client(service):
     with serving(service) as base, httpx.Client(base_url=base, timeout=120) as client:
         yield client
-
-
-@pytest.fixture(scope="module", params=ENGINES)
-def refusing(request, tmp_path_factory, embedder):
-    """One served seed index per engine for the refused writes: each test checks that its refusal
-    changed nothing, so they need no index of their own."""
-    service = open_seed_service(tmp_path_factory.mktemp("refusing"), request.param, embedder)
-    try:
-        with serving(service) as base, httpx.Client(base_url=base, timeout=120) as client:
-            yield client, service
-    finally:
-        service.close()
 
 
 def counts(service):
@@ -186,8 +173,7 @@ def test_upload_formats(client, filename, data, expect):
     ({"title": "x", "text": ["not", "a", "string"]}, 400, "empty_text"),
     ({"title": "x", "text": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpams=\n" * 40}, 400, "not_prose"),
 ])
-def test_bad_articles_are_refused_and_change_nothing(refusing, payload, status, code):
-    client, service = refusing
+def test_bad_articles_are_refused_and_change_nothing(client, service, payload, status, code):
     before = counts(service)
     assert_error(post_raw(client, "/api/articles", json.dumps(payload)), status, code)
     assert counts(service) == before

@@ -3,7 +3,7 @@
 * a JSONL question set is asked against the articles of the corpus folder;
 * a BEIR folder's documents are indexed like any article, a document scores
   as its best passage (MaxP), and nDCG@10 / Recall@100 / MRR@10 are computed
-  by ranx;
+  by trec_eval (pytrec_eval), as BEIR computes them;
 * a question folder's articles (``articles/``) are indexed and its questions
   (``questions.jsonl``, and ``unanswerable.jsonl`` if there is one) asked;
 * a SQuAD v1.1 file's articles are indexed and its questions asked.
@@ -19,7 +19,6 @@ import re
 import sys
 import tempfile
 import time
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,7 +123,7 @@ def score_beir(service, data: Beir) -> dict:
                 docs[doc] = max(docs.get(doc, float("-inf")), hit.score)
         run_[qid] = dict(sorted(docs.items(), key=lambda kv: kv[1], reverse=True)[:100]) or {"__none__": 0.0}
     elapsed = time.perf_counter() - started
-    scores = _ranx(data.qrels, run_, ["ndcg@10", "recall@100", "mrr@10"])
+    scores = _trec_eval(data.qrels, run_, ["ndcg@10", "recall@100", "mrr@10"])
     return {
         "queries": len(data.queries),
         "documents": len(data.documents),
@@ -136,13 +135,28 @@ def score_beir(service, data: Beir) -> dict:
     }
 
 
-def _ranx(qrels: dict, run_: dict, metrics: list[str]) -> dict[str, float]:
-    """ranx's metrics (its numba kernels warn about an integer cast that cannot matter here)."""
-    from ranx import Qrels, Run, evaluate
+# Our metric names -> trec_eval's measure and the key of its result (MRR@k is cut below).
+_TREC = {"ndcg": ("ndcg_cut.{k}", "ndcg_cut_{k}"), "recall": ("recall.{k}", "recall_{k}"),
+         "hit_rate": ("success.{k}", "success_{k}"), "mrr": ("recip_rank", "recip_rank")}
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return evaluate(Qrels(qrels), Run(run_), metrics, make_comparable=True)
+
+def _trec_eval(qrels: dict, run_: dict, metrics: list[str]) -> dict[str, float]:
+    """trec_eval's measures (pytrec_eval, as BEIR computes them), averaged over every query of the
+    qrels; a query with no run scores 0. Compiled C: ranx, used before, gave the same figures but
+    spent ~40 s compiling its numba kernels on each fresh install."""
+    import pytrec_eval
+
+    out = {}
+    for metric in metrics:
+        kind, k = metric.split("@")
+        measure, key = (part.format(k=k) for part in _TREC[kind])
+        ranked = run_
+        if kind == "mrr":  # trec_eval's reciprocal rank reads the whole run: keep the first k, in its order
+            ranked = {q: dict(sorted(docs.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:int(k)])
+                      for q, docs in run_.items()}
+        per_query = pytrec_eval.RelevanceEvaluator(qrels, {measure}).evaluate(ranked)
+        out[metric] = sum(per_query.get(q, {}).get(key, 0.0) for q in qrels) / max(1, len(qrels))
+    return out
 
 
 def normalize(text: str) -> str:
@@ -185,7 +199,7 @@ def score_questions(service, questions: list[Question], unanswerable: list[Quest
             correct += any(g in normalize(reply["answer"]["text"]) for g in gold)
     elapsed = time.perf_counter() - started
     abstained = sum(service.ask(q.text, k)["answer"] is None for q in unanswerable)
-    scores = _ranx(qrels, run_, ["hit_rate@1", "hit_rate@3", "hit_rate@5", "mrr@5"])
+    scores = _trec_eval(qrels, run_, ["hit_rate@1", "hit_rate@3", "hit_rate@5", "mrr@5"])
     n = len(questions)
     figures = {
         "questions": n,

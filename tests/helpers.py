@@ -56,6 +56,7 @@ def serving(service) -> Iterator[str]:
                            threads=service.settings.threads, ident="qa")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+
     def close_all():
         for channel in list(channels.values()):
             channel.close()

@@ -143,7 +143,7 @@ _TREC = {"ndcg": ("ndcg_cut.{k}", "ndcg_cut_{k}"), "recall": ("recall.{k}", "rec
 def _trec_eval(qrels: dict, run_: dict, metrics: list[str]) -> dict[str, float]:
     """trec_eval's measures (pytrec_eval, as BEIR computes them), averaged over every query of the
     qrels; a query with no run scores 0. Compiled C: ranx, used before, gave the same figures but
-    spent ~40 s compiling its numba kernels on each fresh install."""
+    compiled its numba kernels on the first evaluation of each fresh install (46 s of one test)."""
     import pytrec_eval
 
     out = {}

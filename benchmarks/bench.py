@@ -339,6 +339,9 @@ def _start_server(index_dir: Path, corpus: Path | None = None) -> tuple[subproce
                 if response.status == 200:
                     return process, base, time.perf_counter() - started, json.loads(response.read())
         except OSError:
+            if process.poll() is not None:  # it refused to start (a wrong index, say): say so at once
+                raise RuntimeError(f"the server exited with code {process.returncode} before answering; "
+                                   f"run `run.py --index-dir {index_dir}` to see why") from None
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("the server did not answer /api/health within 300 s")

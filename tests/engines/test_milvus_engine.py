@@ -11,7 +11,7 @@ import pytest
 from conftest import MILVUS_SERVER, EngineUnderTest
 from helpers import http, kill, start_server, stop
 from qa.engines.contracts import Filter
-from qa.engines.milvus.collections import Clients, Names
+from qa.engines.milvus.collections import Clients, Names, query_all
 from qa.engines.milvus.store import MilvusStore
 from qa.ingest import Article
 from qa.serve.cli import main
@@ -101,7 +101,7 @@ def test_a_write_stopped_half_way_is_undone_or_finished_at_the_next_start(
     uri, token = service.settings.milvus_uri_or_default, service.settings.milvus_token
     client = Clients.take(uri, token)
     try:
-        crashing = MilvusStore(Failing(client, method, getattr(names, collection)), names)
+        crashing = MilvusStore(Failing(client, method, getattr(names, collection)), names, "crashing")
         with pytest.raises(ConnectionError):
             crashing.put([record_of(make_service, test_encoder, tmp_path, BRIDGE_2)])
         # Readers see one whole version while the write is stopped: never a mix of the two.
@@ -118,6 +118,75 @@ def test_a_write_stopped_half_way_is_undone_or_finished_at_the_next_start(
     assert stats["passages"] == stats["vectors"] == len(passages), "a stale or orphan passage is left"
     assert stats["articles"] == before["articles"]
     assert df_is_exact(reopened, "Kelvin") and df_is_exact(reopened, "Saturday") and df_is_exact(reopened, "Friday")
+
+
+class Interleaving:
+    """A Milvus client whose reads of the term counts each let another writer write before the
+    read returns: two writers' read-and-write-back of the counts interleaved, every time."""
+
+    def __init__(self, client, terms: str, meanwhile: list):
+        self._client, self._terms, self._meanwhile = client, terms, meanwhile
+
+    def __getattr__(self, name):
+        call = getattr(self._client, name)
+        if name != "get":
+            return call
+
+        def get(collection, *args, **kwargs):
+            rows = call(collection, *args, **kwargs)
+            if collection == self._terms and self._meanwhile:
+                self._meanwhile.pop(0)()
+            return rows
+        return get
+
+
+def test_term_counts_stay_exact_when_two_writers_write_at_once(make_service, test_encoder, tmp_path, milvus):
+    """Two servers or indexing workers on one Milvus: each counts terms in rows of its own, so
+    neither loses the other's counts (one shared row per term, read and written back, did)."""
+    service = make_service(corpus_files=(), encoder=test_encoder, **milvus.settings)
+    local = make_service(corpus_files=(), index_dir=tmp_path / "other", encoder=test_encoder)
+    for n, text in enumerate(["The harbour crane lifted the first steel beams of the new pier on Friday.",
+                              "Ferry crews at the harbour went on strike on Friday over night shifts.",
+                              "A cargo ship ran aground outside the harbour; tugs freed it by Friday noon.",
+                              "The harbour board approved higher mooring fees for yachts from Friday."]):
+        local.add(Article(f"harbour-{n}", f"Harbour report {n}", text))
+    records = {r.article.id: r for r in local.export()}
+    names = Names.of(service.settings.milvus_prefix)
+    uri, token = service.settings.milvus_uri_or_default, service.settings.milvus_token
+    client = Clients.take(uri, token)
+    try:
+        west = MilvusStore(client, names, "west")
+        west.put([records["harbour-0"]])
+        meanwhile = [lambda: west.put([records["harbour-2"]]), lambda: west.put([records["harbour-3"]])]
+        east = MilvusStore(Interleaving(client, names.terms, meanwhile), names, "east")
+        east.put([records["harbour-1"]])  # west adds harbour-2 while east counts
+        east.delete("harbour-0")  # west's article; west adds harbour-3 while east counts
+        assert not meanwhile
+    finally:
+        Clients.give_back(uri, token)
+    assert {a["id"] for a in service.articles()["articles"]} == {"harbour-1", "harbour-2", "harbour-3"}
+    assert all(df_is_exact(service, word) for word in ("harbour", "Friday", "report", "ferry", "tugs", "crane"))
+
+
+def test_a_folder_counts_terms_as_one_writer_across_restarts(make_service, test_encoder, milvus):
+    """Restarts reuse the folder's writer (its rows grow with the terms, not with the restarts); a
+    second process on the same folder counts as a writer of its own."""
+    service = make_service(corpus_files=(), encoder=test_encoder, **milvus.settings)
+    folder = service.settings.index_dir
+    service.add(BRIDGE)
+    service.close()
+    again = make_service(corpus_files=(), index_dir=folder, encoder=test_encoder, **milvus.settings)
+    again.add(Article("ferry", "Ferry Returns", "The river ferry returned to the Kelvin crossing on Monday."))
+    beside = make_service(corpus_files=(), index_dir=folder, encoder=test_encoder, **milvus.settings)
+    beside.add(Article("tug", "Tug Sinks", "A tug sank near the Kelvin bridge on Tuesday; its crew swam ashore."))
+    uri, token = again.settings.milvus_uri_or_default, again.settings.milvus_token
+    client = Clients.take(uri, token)
+    try:
+        writers = query_all(client, Names.of(again.settings.milvus_prefix).meta, 'key like "writer:%"', [], key="key")
+    finally:
+        Clients.give_back(uri, token)
+    assert len(writers) == 2
+    assert all(df_is_exact(again, word) for word in ("Kelvin", "ferry", "tug", "bridge"))
 
 
 def test_filter_values_stay_inside_their_expression(make_service, test_encoder, milvus):

@@ -10,7 +10,11 @@ needed for durability (a flush only seals segments).
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import uuid
+from pathlib import Path
+from typing import IO
 
 from qa.config import Settings
 from qa.engines.build import check_build
@@ -33,17 +37,18 @@ class MilvusEngine:
         self.embedded = "://" not in self.uri
         self._token = settings.milvus_token
         self._client = Clients.take(self.uri, self._token)
+        writer, self._writer_file = _writer_id(settings.index_dir)
         try:
             names = Names.of(settings.milvus_prefix)
             create(self._client, names, dim, self.embedded)
-            self.store = MilvusStore(self._client, names)
+            self.store = MilvusStore(self._client, names, writer)
             # Milvus Lite is one process's file: any write marked in it stopped with that process.
             finished = self.store.reconcile(0.0 if self.embedded else STALE_WRITE_S)
             if finished:
                 log.warning("finished or undid %d writes that a stop interrupted", finished)
             self.needs_rebuild = check_build(self.store, build, allow_rebuild, settings.index_dir, settings.model)
         except BaseException:
-            Clients.give_back(self.uri, self._token)
+            self.close()
             raise
         self.vectors = MilvusVectors(self._client, names, self.store, self.embedded)
         self.lexical = MilvusLexical(self._client, names, self.store)
@@ -71,3 +76,30 @@ class MilvusEngine:
 
     def close(self) -> None:
         Clients.give_back(self.uri, self._token)
+        if self._writer_file is not None:
+            self._writer_file.close()  # lets the folder's next process write as this writer
+            self._writer_file = None
+
+
+def _writer_id(index_dir: Path) -> tuple[str, IO | None]:
+    """The name under which this process keeps its term counts in Milvus (see
+    :mod:`qa.engines.milvus.store`): the index folder's own, held locked while the engine is open,
+    so that restarts reuse it instead of adding rows; a process that finds it held (a second
+    process on one folder) or cannot write the folder takes a name of its own."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / "milvus-writer", "a+", encoding="utf-8")
+    except OSError:
+        return uuid.uuid4().hex[:12], None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return uuid.uuid4().hex[:12], None
+    handle.seek(0)
+    writer = handle.read().strip()
+    if not writer:
+        writer = uuid.uuid4().hex[:12]
+        handle.write(writer)
+        handle.flush()
+    return writer, handle

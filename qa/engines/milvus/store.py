@@ -13,7 +13,13 @@ A write gives the article a new version (a number larger than the one it has) an
    ``counted``; then the old version's passages and text deleted and the marker with them.
 
 Removing an article is the same with no new version: the row goes first (the article is gone for
-readers), then its passages. Before a flip the writer reads the row again and steps back if a
+readers), then its passages.
+
+The term counts are kept per writer: each process adds its changes to rows of its own
+(``"{term} {writer}"``, the writer named in ``meta`` as ``writer:{id}``), so no two processes ever
+update one row, and a term's count is the sum of every writer's row. One shared row per term, read
+and written back by whoever wrote, lost the updates of the other when two servers or indexing
+workers wrote at once. Rows written before counts were kept per writer are the writer ``""``. Before a flip the writer reads the row again and steps back if a
 newer version is already there, so two servers writing one article end with the newer version
 (only two writes of the same article within the same few milliseconds can still both flip).
 """
@@ -47,15 +53,19 @@ _ORDER = {"added": lambda r: (r["added_ns"], r["id"]),
           "date": lambda r: (not r["date"], _negated(r["date"] or ""), r["id"]),
           "title": lambda r: (r["title"].lower(), r["id"])}
 _BATCH = 1000  # ids per ``in [...]`` expression
+WRITERS_TTL_S = 5.0  # how long the list of writers is reused (a new writer shows within this)
 
 
 class MilvusStore:
     """Articles and passages in a Milvus database (a server or a Milvus Lite file)."""
 
-    def __init__(self, client, names: Names):
+    def __init__(self, client, names: Names, writer: str):
         self._client = client
         self._names = names
         self._lock = threading.Lock()  # one write at a time from this process
+        self._writer = writer  # whose term-count rows this process writes (no other process writes them)
+        self._registered = False
+        self._writers: tuple[float, tuple[str, ...]] = (float("-inf"), ())
 
     # --- metadata ---------------------------------------------------------------
 
@@ -152,6 +162,8 @@ class MilvusStore:
         self._client.delete(self._names.texts, filter=condition)
 
     def _count_terms(self, added: list[dict], removed: list[dict]) -> None:
+        """Add the passages' terms to this writer's own rows, take the removed ones' away (a row may
+        go below zero: another writer counted those passages)."""
         delta: dict[str, int] = {}
         for rows, step in ((added, 1), (removed, -1)):
             for row in rows:
@@ -160,10 +172,14 @@ class MilvusStore:
         delta = {t: d for t, d in delta.items() if d}
         if not delta:
             return
-        counts = self.term_counts(delta)
+        if not self._registered:
+            self.set_meta(f"writer:{self._writer}", json.dumps({"since": time.time()}))
+            self._registered = True
+        keys = {t: _count_key(t, self._writer) for t in delta}
+        own = {r["term"]: r["df"] for r in self._get(self._names.terms, list(keys.values()), ["df"])}
         _insert(self._client, self._names.terms,
-                [{"term": t, "df": max(0, counts.get(t, 0) + d), "placeholder": PLACEHOLDER} for t, d in delta.items()],
-                upsert=True)
+                [{"term": keys[t], "df": own.get(keys[t], 0) + d, "placeholder": PLACEHOLDER}
+                 for t, d in delta.items()], upsert=True)
 
     # --- the writes under way -------------------------------------------------------
 
@@ -234,8 +250,24 @@ class MilvusStore:
         return int(self._client.query(collection, filter=condition, output_fields=["count(*)"])[0]["count(*)"])
 
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many passages hold each term (those no passage holds left out)."""
-        return {r["term"]: r["df"] for r in self._get(self._names.terms, list(terms), ["df"])}
+        """How many passages hold each term, summed over the writers' rows (terms no passage holds
+        left out)."""
+        terms = list(dict.fromkeys(terms))
+        keys = {_count_key(t, w): t for t in terms for w in self._writer_ids()}
+        counts: dict[str, int] = {}
+        for row in self._get(self._names.terms, list(keys), ["df"]):
+            term = keys[row["term"]]
+            counts[term] = counts.get(term, 0) + row["df"]
+        return {t: c for t, c in counts.items() if c > 0}
+
+    def _writer_ids(self) -> tuple[str, ...]:
+        """Every process that has counted terms, this one and the rows from before writers (``""``)."""
+        at, writers = self._writers
+        if time.monotonic() - at >= WRITERS_TTL_S:
+            named = query_all(self._client, self._names.meta, 'key like "writer:%"', [], key="key")
+            writers = tuple(r["key"].removeprefix("writer:") for r in named)
+            self._writers = (time.monotonic(), writers)
+        return tuple(dict.fromkeys(("", self._writer, *writers)))
 
     def article(self, article_id: str) -> dict | None:
         rows = self._get(self._names.articles, [article_id], _ARTICLE_FIELDS)
@@ -407,6 +439,11 @@ def _passage_rows(record: ArticleRecord, version: int) -> list[dict]:
                      "source_key": fold(a.source or ""), "author_key": fold(a.author or ""), "day": day(a.date),
                      "dense": np.asarray(p.vector, np.float32).tolist()})
     return rows
+
+
+def _count_key(term: str, writer: str) -> str:
+    """The key of ``writer``'s count of ``term`` (analysed terms hold no space)."""
+    return f"{term} {writer}" if writer else term
 
 
 def _insert(client, collection: str, rows: list[dict], upsert: bool = False, batch: int = 500) -> None:

@@ -107,7 +107,9 @@ def open_service(index_dir: Path, encoder=None, **settings):
 
     empty = index_dir / "no-corpus"
     empty.mkdir(parents=True, exist_ok=True)
-    return QAService(Settings(corpus_dir=empty, index_dir=index_dir, **settings), encoder=encoder)
+    # QA_* settings as the server has them (the model and backend above all), then the bench's own.
+    return QAService(Settings.from_env(ROOT).with_(corpus_dir=empty, index_dir=index_dir, **settings),
+                     encoder=encoder)
 
 
 # --- corpora -------------------------------------------------------------------------
@@ -396,7 +398,8 @@ def measure_http(index_dir: Path, questions: list[str], seconds: int, embedder) 
             results["1"]["p50_of_single_encode"] = round(results["1"]["p50_ms"] / ceiling["single_encode_p50_ms"], 2)
         finally:
             _stop(process)
-    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "ceiling": ceiling, "clients": results}
+    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "model": embedder.spec, "ceiling": ceiling,
+            "clients": results}
 
 
 def measure_startup(index_dir: Path, runs: int = 3) -> dict:
@@ -651,7 +654,9 @@ def run(scifact: Path, seed: Path, work: Path, out: Path, http_seconds: int = 15
                          "processor": platform.processor() or platform.machine()}
     if "writes" in steps:  # its own server over the seed; SciFact's questions, each asked once
         report["writes"] = measure_writes(seed, _questions(scifact))
-    embedder = Embedder() if set(steps) - {"writes"} else None
+    # The corpora are embedded as the server the bench starts will read them (QA_MODEL, QA_BACKEND):
+    # a server refuses an index built with another model or backend.
+    embedder = Embedder.of(Settings.from_env(ROOT)) if set(steps) - {"writes"} else None
     if "filters" in steps:
         for stale in ("newsroom-300", "newsroom-100000"):  # built another way: dropped (as forget_stale does)
             if (work / stale / "complete").exists():
@@ -754,7 +759,8 @@ def format_report(report: dict) -> str:
                      " bytes per passage")
     if "clients" in report.get("http", {}):
         http, ceiling = report["http"], report["http"]["ceiling"]
-        lines += ["", "HTTP (waitress, 10,000 passages, wrk on loopback, every question different)" + _when(http),
+        lines += ["", f"HTTP (waitress, 10,000 passages, wrk on loopback, every question different; "
+                      f"{http.get('model', 'all-MiniLM-L6-v2')})" + _when(http),
                   f"the model alone: {ceiling['batch8_questions_per_s']} questions/s in batches of 8; one question "
                   f"{ceiling['single_encode_p50_ms']} ms"]
         lines.append(f"{'clients':>7} {'req/s':>8} {'p50':>8} {'p95':>8} {'speedup':>8} {'of ceiling':>10} {'errors':>6}")

@@ -30,7 +30,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa.config import DEFAULT_MODEL  # noqa: E402
+from qa.config import DEFAULT_MODEL, Settings  # noqa: E402
 from qa.errors import SetupError  # noqa: E402
 
 Span = tuple[int, int]
@@ -171,6 +171,11 @@ class Embedder:
         self._thread_lock = threading.Lock()
         # Told of every forward pass on the model thread: (kind, texts, seconds the oldest waited).
         self.observer: Callable[[str, int, float], None] | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Embedder":
+        """The model and backend ``settings`` name (``QA_MODEL``, ``QA_BACKEND``), as the server loads them."""
+        return cls(settings.model, settings.backend, onnx_cache=settings.model_cache)
 
     # --- the model thread -----------------------------------------------------------------
 

@@ -44,7 +44,7 @@ class QAService:
         """``allow_rebuild`` opens an index built with another model or passage settings, for
         :meth:`rebuild` (every other write is refused until it has run)."""
         self.settings = settings
-        self.encoder = encoder or Embedder(settings.model, settings.backend, onnx_cache=settings.model_cache)
+        self.encoder = encoder or Embedder.of(settings)
         self.model_input = ModelInput(self.encoder, settings.chunking, settings.model_input)
         self.build_id = self.model_input.build_id(self.encoder.identity)
         self.engine = open_engine(settings, self.encoder.dim, self.build_id, allow_rebuild)

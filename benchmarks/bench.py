@@ -398,8 +398,8 @@ def measure_http(index_dir: Path, questions: list[str], seconds: int, embedder) 
             results["1"]["p50_of_single_encode"] = round(results["1"]["p50_ms"] / ceiling["single_encode_p50_ms"], 2)
         finally:
             _stop(process)
-    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "model": embedder.spec, "ceiling": ceiling,
-            "clients": results}
+    return {"measured_at": time.strftime("%Y-%m-%d %H:%M"), "model": f"{embedder.identity} on {embedder.backend}",
+            "ceiling": ceiling, "clients": results}
 
 
 def measure_startup(index_dir: Path, runs: int = 3) -> dict:

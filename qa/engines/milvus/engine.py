@@ -86,20 +86,21 @@ def _writer_id(index_dir: Path) -> tuple[str, IO | None]:
     :mod:`qa.engines.milvus.store`): the index folder's own, held locked while the engine is open,
     so that restarts reuse it instead of adding rows; a process that finds it held (a second
     process on one folder) or cannot write the folder takes a name of its own."""
+    fresh = uuid.uuid4().hex[:12]
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         handle = open(index_dir / "milvus-writer", "a+", encoding="utf-8")
     except OSError:
-        return uuid.uuid4().hex[:12], None
+        return fresh, None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        return uuid.uuid4().hex[:12], None
+        return fresh, None
     handle.seek(0)
     writer = handle.read().strip()
     if not writer:
-        writer = uuid.uuid4().hex[:12]
+        writer = fresh
         handle.write(writer)
         handle.flush()
     return writer, handle

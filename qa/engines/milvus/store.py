@@ -13,15 +13,15 @@ A write gives the article a new version (a number larger than the one it has) an
    ``counted``; then the old version's passages and text deleted and the marker with them.
 
 Removing an article is the same with no new version: the row goes first (the article is gone for
-readers), then its passages.
+readers), then its passages. Before a flip the writer reads the row again and steps back if a
+newer version is already there, so two servers writing one article end with the newer version
+(only two writes of the same article within the same few milliseconds can still both flip).
 
 The term counts are kept per writer: each process adds its changes to rows of its own
 (``"{term} {writer}"``, the writer named in ``meta`` as ``writer:{id}``), so no two processes ever
 update one row, and a term's count is the sum of every writer's row. One shared row per term, read
 and written back by whoever wrote, lost the updates of the other when two servers or indexing
-workers wrote at once. Rows written before counts were kept per writer are the writer ``""``. Before a flip the writer reads the row again and steps back if a
-newer version is already there, so two servers writing one article end with the newer version
-(only two writes of the same article within the same few milliseconds can still both flip).
+workers wrote at once. Rows written before counts were kept per writer are the writer ``""``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ defaults are the measured best (docs/evaluation.md, docs/performance.md).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ GROUPS = ("passage", "article")     # an ask's results: every passage, or one pe
 SORTS = ("relevance", "date")      # an ask's order
 FILTER_LISTS = {"source": "sources", "author": "authors", "article": "articles"}  # filter field -> Filter attribute
 FILTER_DATES = ("date_from", "date_to")
+CORPUS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Settings:
 
     corpus_dir: Path
     index_dir: Path
+    corpus_name: str = ""           # several folders mirrored into one shared engine: each one's name
     model: str = DEFAULT_MODEL
     backend: str = "torch"
     model_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "qa" / "onnx")
@@ -154,6 +157,9 @@ class Settings:
             raise BadInput("invalid_setting", f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.min_confidence is not None and not 0 <= self.min_confidence <= 1:
             raise BadInput("invalid_setting", f"min confidence must be from 0 to 1, got {self.min_confidence}")
+        if self.corpus_name and not CORPUS_NAME.fullmatch(self.corpus_name):
+            raise BadInput("invalid_setting", "corpus name must be 1-64 letters, digits, '.', '_' or '-', got "
+                                              f"{self.corpus_name[:80]!r}")
         if self.engine not in ENGINES:
             raise BadInput("invalid_setting", f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
 
@@ -166,6 +172,7 @@ class Settings:
         return cls(
             corpus_dir=Path(env("QA_CORPUS_DIR") or base / "corpus"),
             index_dir=Path(env("QA_INDEX_DIR") or base / "index"),
+            corpus_name=env("QA_CORPUS_NAME") or "",
             model=env("QA_MODEL") or DEFAULT_MODEL,
             backend=_env_choice("QA_BACKEND", BACKENDS, "torch"),
             model_cache=Path(env("QA_MODEL_CACHE") or Path.home() / ".cache" / "qa" / "onnx"),

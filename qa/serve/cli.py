@@ -25,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--model", help="embedding model: a name or a local folder (env QA_MODEL)")
     common.add_argument("--corpus-dir", type=Path, help="folder of article files (env QA_CORPUS_DIR)")
+    common.add_argument("--corpus-name",
+                        help="this folder's name when several corpus folders feed one shared engine (Milvus): a "
+                             "sync then adds, changes and removes only the articles of its own folder "
+                             "(env QA_CORPUS_NAME)")
     common.add_argument("--index-dir", type=Path, help="where the index is kept (env QA_INDEX_DIR)")
     common.add_argument("--backend", choices=BACKENDS,
                         help="run the model with PyTorch (default), ONNX Runtime, or ONNX int8 (env QA_BACKEND; "
@@ -159,7 +163,7 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
 RANKING_OPTIONS = ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight", "answer_weight",
                    "answer_type_weight", "dedupe", "feedback", "article_weight", "article_depth", "rerank_depth",
                    "embed_title")
-SETTING_OPTIONS = ("model", "backend", "corpus_dir", "index_dir", "ann", "engine", "milvus_uri", "host", "port", "threads", "api_token",
+SETTING_OPTIONS = ("model", "backend", "corpus_dir", "corpus_name", "index_dir", "ann", "engine", "milvus_uri", "host", "port", "threads", "api_token",
                    "min_confidence")
 
 

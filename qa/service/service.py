@@ -49,7 +49,7 @@ class QAService:
         self.build_id = self.model_input.build_id(self.encoder.identity)
         self.engine = open_engine(settings, self.encoder.dim, self.build_id, allow_rebuild)
         self.searcher = Searcher(self.engine, self.encoder, settings.ranking)
-        self.corpus = CorpusFolder(settings.corpus_dir, self.engine)
+        self.corpus = CorpusFolder(settings.corpus_dir, self.engine, settings.corpus_name)
         self.writer = Writer(self.engine, self.encoder, self.model_input, settings, self.corpus.file_of)
         # Run only where started (the server); two request threads are always left for reads.
         self.jobs = Jobs(self, open_jobs(settings), max_waiting=max(1, settings.threads - 2))
@@ -147,7 +147,7 @@ class QAService:
                 article = replace(article, id=free_id(slugify(article.title), taken))
             result = self.writer.write([Item(article)], progress)[0]
         if result.status == "conflict":
-            raise Conflict("corpus_article", f"article {article.id!r} is the file corpus/"
+            raise Conflict("corpus_article", f"article {article.id!r} is the file "
                                              f"{self.corpus.file_of(article.id)}: edit the file (the index "
                                              "follows at the next start or `run.py index`), or send this "
                                              "text under another id")
@@ -193,7 +193,7 @@ class QAService:
         with self.writer.lock:
             path = None if force else self.corpus.file_of(article_id)
             if path is not None:
-                raise Conflict("corpus_article", f"article {article_id!r} is the file corpus/{path}: delete the "
+                raise Conflict("corpus_article", f"article {article_id!r} is the file {path}: delete the "
                                                  "file and the index follows at the next start or `run.py index`")
             removed = self.writer.delete(article_id)
         if removed is None:

@@ -2,6 +2,10 @@
 
 import os
 
+import pytest
+
+from qa.config import Settings
+from qa.errors import BadInput, Conflict
 from qa.ingest import Article, read_file
 
 
@@ -70,3 +74,48 @@ def test_folder_never_overwrites_an_api_article_and_bad_files_do_not_stop_the_sy
     assert "cancelled" in service.article("ferry-2")["text"]      # the file got its own id
     assert service.article("tram")["origin"] == "corpus"          # identical content: the file took it over
     assert service.sync().added == 0                               # and it is not new next time
+
+
+def test_named_folders_share_one_index_and_each_mirrors_only_its_own(make_service, tmp_path, test_encoder,
+                                                                      engine):
+    """Replicas or bulk workers on one shared engine: each named folder adds and removes only its files."""
+    index, desks = tmp_path / "shared-index", {}
+    stories = {"politics": "Budget Vote\n\nParliament passed the budget by twelve votes. The opposition walked out.",
+               "sport": "Derby Result\n\nCity beat United two goals to one. The winner came in the last minute."}
+    for name, story in stories.items():
+        desks[name] = tmp_path / name
+        desks[name].mkdir()
+        (desks[name] / "story.txt").write_text(story + "\n")
+
+    def desk(name: str):
+        return make_service(corpus_files=(), index_dir=index, encoder=test_encoder, corpus_dir=desks[name],
+                            corpus_name=name, **engine.settings)
+
+    politics = desk("politics")
+    assert politics.sync().added == 1
+    politics.close()
+    sport = desk("sport")
+    report = sport.sync()
+    assert (report.added, report.removed) == (1, 0)
+    assert {row["id"] for row in sport.articles(0, 10)["articles"]} == {"story", "story-2"}
+    with pytest.raises(Conflict, match="story.txt of the corpus folder 'politics'"):
+        sport.remove("story")  # another server's file: it would come back at that server's next sync
+    (desks["sport"] / "story.txt").unlink()
+    assert (sport.sync().removed, sport.stats()["articles"]) == (1, 1)
+    sport.close()
+
+    unnamed = make_service(corpus_files=(), index_dir=index, encoder=test_encoder, **engine.settings)  # empty
+    assert unnamed.sync().as_dict() == {"added": 0, "updated": 0, "removed": 0, "unchanged": 0, "copies": 0,
+                                        "errors": []}
+    assert [row["id"] for row in unnamed.articles(0, 10)["articles"]] == ["story"]
+    unnamed.close()
+    assert desk("politics").sync().unchanged == 1
+
+
+@pytest.mark.parametrize("name", ["", "-desk", "a/b", "desk//x", "x" * 65])
+def test_a_corpus_name_that_could_not_be_told_from_a_path_is_refused(name, tmp_path):
+    if not name:
+        assert Settings(corpus_dir=tmp_path, index_dir=tmp_path).with_(corpus_name=name).corpus_name == ""
+        return
+    with pytest.raises(BadInput, match="corpus name must be"):
+        Settings(corpus_dir=tmp_path, index_dir=tmp_path, corpus_name=name)

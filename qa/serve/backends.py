@@ -1,7 +1,7 @@
 """What the CLI's commands run against: the index itself (no server), or the server that holds it.
 
 A running server writes ``server.json`` in its index folder; while it answers, ``run.py add``,
-``remove``, ``index`` and ``ask`` go through its API (no model to load, no clash over the index's
+``remove``, ``index``, ``articles`` and ``ask`` go through its API (no model to load, no clash over the index's
 writer), else they open the index directly. Both backends give the same results, so the commands
 print the same lines either way.
 """
@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
+from urllib.parse import quote
 
 from qa.config import Settings
 from qa.errors import BadInput, Busy, Conflict, Forbidden, NotFound, QAError, SetupError, TooLarge, Unauthorized, \
@@ -47,6 +48,12 @@ class Backend(Protocol):
         ...
 
     def remove(self, article_id: str) -> int: ...
+
+    def articles(self, offset: int, limit: int, title: str, sort: str) -> dict:
+        """A page of the article list, as ``GET /api/articles`` gives it."""
+        ...
+
+    def article(self, article_id: str) -> dict: ...
 
     def add_feed(self, url: str, every_minutes: int) -> dict: ...
 
@@ -124,6 +131,12 @@ class Local:
 
     def remove(self, article_id: str) -> int:
         return self.service.remove(article_id)
+
+    def articles(self, offset: int, limit: int, title: str, sort: str) -> dict:
+        return self.service.articles(offset, limit, title, sort)
+
+    def article(self, article_id: str) -> dict:
+        return self.service.article(article_id)
 
     def add_feed(self, url: str, every_minutes: int) -> dict:
         return self.service.feeds.add(url, every_minutes)  # polled once a server runs
@@ -224,7 +237,14 @@ class Remote:
         bar.close()
 
     def remove(self, article_id: str) -> int:
-        return self._call("DELETE", f"/api/articles/{article_id}")["passages"]
+        return self._call("DELETE", f"/api/articles/{quote(article_id, safe='')}")["passages"]
+
+    def articles(self, offset: int, limit: int, title: str, sort: str) -> dict:
+        return self._call("GET", "/api/articles", params={"offset": offset, "limit": limit, "title": title,
+                                                          "sort": sort})
+
+    def article(self, article_id: str) -> dict:
+        return self._call("GET", f"/api/articles/{quote(article_id, safe='')}")
 
     def add_feed(self, url: str, every_minutes: int) -> dict:
         return self._call("POST", "/api/feeds", json={"url": url, "every_minutes": every_minutes})

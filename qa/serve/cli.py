@@ -14,7 +14,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from qa.config import ANN_KINDS, BACKENDS, ENGINES, FILTER_DATES, FILTER_LISTS, FUSIONS, GROUPS, LEXICAL_NORMS, SORTS, Settings
+from qa.config import ANN_KINDS, BACKENDS, ENGINES, FILTER_DATES, FILTER_LISTS, FUSIONS, GROUPS, LEXICAL_NORMS, \
+    LIST_ORDERS, MAX_OFFSET, MAX_PAGE, SORTS, Settings
 from qa.errors import BadInput, QAError
 
 log = logging.getLogger("qa")
@@ -84,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "python run.py remove bridge-reopens")
     remove.add_argument("article_id", metavar="ID", help="the article's id, as `add` or the API printed it")
     remove.add_argument("--json", action="store_true", help="print a JSON object instead")
+
+    articles = command("articles", "list the articles, or show one with its text (through the running server, if "
+                                   "there is one)", "python run.py articles --title bridge --sort date")
+    articles.add_argument("article_id", nargs="?", metavar="ID", help="show this article: its metadata and text")
+    articles.add_argument("--title", default="", help="only articles whose titles hold this (any case)")
+    articles.add_argument("--sort", choices=LIST_ORDERS, default="added",
+                          help="added (default), date (newest first) or title")
+    articles.add_argument("--offset", type=int, default=0, help="skip this many (default 0)")
+    articles.add_argument("--limit", type=int, default=20, help=f"at most this many, 1-{MAX_PAGE} (default 20)")
+    articles.add_argument("--json", action="store_true", help="print the API's JSON instead")
 
     index = command("index", "re-read corpus/ into the index: new, changed and deleted files (through the running "
                              "server, if there is one)", "python run.py index")
@@ -352,6 +363,34 @@ def cmd_remove(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_articles(args, settings: Settings) -> int:
+    from qa.serve.backends import open_backend
+
+    if not 1 <= args.limit <= MAX_PAGE or not 0 <= args.offset <= MAX_OFFSET:
+        raise BadInput("invalid_option", f"--limit must be from 1 to {MAX_PAGE} and --offset from 0 to {MAX_OFFSET}")
+    backend = open_backend(settings)
+    try:
+        shown = backend.article(args.article_id) if args.article_id else \
+            backend.articles(args.offset, args.limit, args.title, args.sort)
+    finally:
+        backend.close()
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False))
+    elif args.article_id:
+        byline = ", ".join(part for part in (shown["author"], shown["source"], shown["date"]) if part)
+        print(f"{shown['title']}\n{shown['id']}" + (f" | {byline}" if byline else "")
+              + f" | {shown['passages']} passages, added {shown['added_at']} ({shown['origin']})"
+              + (f" | copy of {shown['copy_of']}" if shown["copy_of"] else "") + f"\n\n{shown['text']}")
+    else:
+        for row in shown["articles"]:
+            print(f"{row['id']}  {row['date'] or '----------'}  {row['title']}"
+                  + (f"  (copy of {row['copy_of']})" if row["copy_of"] else f"  ({row['passages']} passages)"))
+        last = shown["offset"] + len(shown["articles"])
+        print(f"{shown['offset'] + 1 if shown['articles'] else 0}-{last} of {shown['total']} articles"
+              + (f" whose titles hold {shown['title']!r}" if shown["title"] else ""), file=sys.stderr)
+    return 0
+
+
 def cmd_index(args, settings: Settings) -> int:
     from qa.serve.backends import Local, open_backend
 
@@ -419,4 +458,5 @@ def _migrate(args, settings: Settings) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "calibrate": cmd_calibrate, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
+            "articles": cmd_articles,
             "eval": cmd_eval, "feeds": cmd_feeds}

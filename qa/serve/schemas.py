@@ -15,13 +15,10 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from qa.config import GROUPS, SORTS, Settings
+from qa.config import GROUPS, LIST_ORDERS, MAX_OFFSET, MAX_PAGE, SORTS, Settings
 from qa.errors import BadInput, QAError
 from qa.service.inputs import check_choice, check_filter, check_k, check_question
-from qa.service.service import LIST_ORDERS
 
-MAX_PAGE = 100
-MAX_OFFSET = 10**9  # past any real corpus; larger numbers overflow SQLite
 
 
 _OURS = "qa:"  # the prefix of a validation error raised by one of our rules, carrying its code

@@ -24,6 +24,7 @@ from spectree import Response, SpecTree
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from qa import __version__, errors
+from qa.config import MAX_OFFSET
 from qa.serve import schemas
 from qa.serve.examples import examples
 from qa.serve.guard import check_host, check_write
@@ -420,7 +421,7 @@ def create_app(service: QAService) -> Flask:
 
     def _listing() -> dict:
         """The article list as the query asks for it (`list_title`, `list_sort`, `list_offset`)."""
-        offset = min(max(0, request.args.get("list_offset", 0, type=int)), schemas.MAX_OFFSET)
+        offset = min(max(0, request.args.get("list_offset", 0, type=int)), MAX_OFFSET)
         title = request.args.get("list_title", "")[:200]
         try:
             return {"listing": service.articles(offset, LIST_PAGE, title, request.args.get("list_sort") or None)}

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Iterable, Iterator
 
-from qa.config import GROUPS, SORTS, Settings
+from qa.config import GROUPS, LIST_ORDERS, SORTS, Settings
 from qa.embeddings import Embedder, Encoder
 from qa.engines import open_engine, open_feeds, open_jobs
 from qa.engines.contracts import ArticleRecord, Filter
@@ -32,7 +32,6 @@ from qa.service.jobs import Jobs
 from qa.service.writer import Item, Progress, WriteResult, Writer
 
 log = logging.getLogger("qa.writes")
-LIST_ORDERS = ("added", "date", "title")
 ARTICLE_FIELDS = ("id", "title", "author", "date", "source", "origin", "added_at", "passages", "text", "body_start",
                   "copy_of", "url")
 

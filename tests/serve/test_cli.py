@@ -21,6 +21,8 @@ from qa.serve.cli import main
     (["serve", "--host", "999.1.1.1"], "cannot listen on 999.1.1.1:8000"),  # before the corpus is read
     (["ask", "  "], "a non-empty question is required"),                 # before the model loads
     (["ask", "Who?", "-k", "0"], "k must be from 1 to 50"),
+    (["articles", "--limit", "0"], "--limit must be from 1 to 100"),         # before the index is opened
+    (["index", "--corpus-name", "desk//b"], "corpus name must be"),
 ])
 def test_bad_input_is_one_error_line(argv, fragment, capsys, tmp_path):
     assert main(argv + ["--index-dir", str(tmp_path)]) == 2
@@ -60,6 +62,12 @@ def test_add_stores_good_files_and_names_each_file_without_sentences(tmp_path, c
     assert [line for line in err.splitlines() if line.startswith("error:")] == [f"error: {bad}: no sentences to index"]
     assert main(["ask", "When did the bridge reopen?"] + argv) == 0
     assert "reopened on Monday" in capsys.readouterr().out
+    assert main(["articles", "--title", "BRIDGE"] + argv) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["good  ----------  Bridge Reopens  (2 passages)"]
+    assert err.splitlines()[-1] == "1-1 of 1 articles whose titles hold 'BRIDGE'"
+    assert main(["articles", "good", "--json"] + argv) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == good.read_text()
 
 
 def test_add_refuses_only_the_file_that_would_change_a_corpus_article(tmp_path, capsys):

@@ -30,6 +30,12 @@ def test_add_ask_remove_and_index_through_the_running_server(tmp_path):
         assert added.stdout.strip() == f"{story}: added as tram (2 passages)"  # the header card and the body
         assert "Failed to acquire" not in added.stderr and "index_busy" not in added.stderr
         assert http("GET", base + "/api/articles/tram")[0] == 200  # the server has it: it wrote it
+        listed = cli(tmp_path, "articles", "--sort", "title")
+        assert listed.returncode == 0, listed.stderr
+        assert [line.split()[0] for line in listed.stdout.splitlines()] == ["turkish-russian-partnership", "tram"]
+        shown = cli(tmp_path, "articles", "tram")
+        assert shown.returncode == 0 and shown.stdout.splitlines()[0] == "Tram Line Opens"
+        assert "9,000 passengers a day" in shown.stdout
         asked = cli(tmp_path, "ask", "How many passengers does the tram carry?")
         assert asked.returncode == 0 and "9,000 passengers" in asked.stdout.splitlines()[0]
         (tmp_path / "corpus" / "ferry.txt").write_text("Ferry Returns\n\nThe ferry returned to service on "
@@ -45,6 +51,7 @@ def test_add_ask_remove_and_index_through_the_running_server(tmp_path):
     finally:
         output = stop(process)
     assert "POST /api/articles" in output and "DELETE /api/articles/tram 200" in output
+    assert "GET /api/articles?offset=0&limit=20&title=&sort=title 200" in output  # `articles` went through it
     assert not (tmp_path / "index" / "server.json").exists(), "the server forgets where it listened when it stops"
     alone = cli(tmp_path, "ask", "When did the ferry return?")  # no server: the index itself
     assert alone.returncode == 0 and "Tuesday" in alone.stdout

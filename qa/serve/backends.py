@@ -1,7 +1,7 @@
 """What the CLI's commands run against: the index itself (no server), or the server that holds it.
 
 A running server writes ``server.json`` in its index folder; while it answers, ``run.py add``,
-``remove``, ``index``, ``articles`` and ``ask`` go through its API (no model to load, no clash over the index's
+``remove``, ``index``, ``articles``, ``jobs`` and ``ask`` go through its API (no model to load, no clash over the index's
 writer), else they open the index directly. Both backends give the same results, so the commands
 print the same lines either way.
 """
@@ -54,6 +54,12 @@ class Backend(Protocol):
         ...
 
     def article(self, article_id: str) -> dict: ...
+
+    def jobs(self) -> list[dict]:
+        """The latest jobs, newest first, as ``GET /api/jobs`` gives them."""
+        ...
+
+    def job(self, job_id: str) -> dict: ...
 
     def add_feed(self, url: str, every_minutes: int) -> dict: ...
 
@@ -137,6 +143,12 @@ class Local:
 
     def article(self, article_id: str) -> dict:
         return self.service.article(article_id)
+
+    def jobs(self) -> list[dict]:
+        return self.service.jobs.recent()
+
+    def job(self, job_id: str) -> dict:
+        return self.service.jobs.status(job_id)
 
     def add_feed(self, url: str, every_minutes: int) -> dict:
         return self.service.feeds.add(url, every_minutes)  # polled once a server runs
@@ -245,6 +257,12 @@ class Remote:
 
     def article(self, article_id: str) -> dict:
         return self._call("GET", f"/api/articles/{quote(article_id, safe='')}")
+
+    def jobs(self) -> list[dict]:
+        return self._call("GET", "/api/jobs")["jobs"]
+
+    def job(self, job_id: str) -> dict:
+        return self._call("GET", f"/api/jobs/{quote(job_id, safe='')}")
 
     def add_feed(self, url: str, every_minutes: int) -> dict:
         return self._call("POST", "/api/feeds", json={"url": url, "every_minutes": every_minutes})

@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     articles.add_argument("--limit", type=int, default=20, help=f"at most this many, 1-{MAX_PAGE} (default 20)")
     articles.add_argument("--json", action="store_true", help="print the API's JSON instead")
 
+    jobs = command("jobs", "the latest queued writes (uploads sent with wait=false, re-reads of corpus/), or one "
+                           "of them (through the running server, if there is one)", "python run.py jobs")
+    jobs.add_argument("job_id", nargs="?", metavar="ID", help="show this job, as the API's status_url names it")
+    jobs.add_argument("--json", action="store_true", help="print the API's JSON instead")
+
     index = command("index", "re-read corpus/ into the index: new, changed and deleted files (through the running "
                              "server, if there is one)", "python run.py index")
     index.add_argument("--rebuild", action="store_true",
@@ -391,6 +396,31 @@ def cmd_articles(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_jobs(args, settings: Settings) -> int:
+    from qa.serve.backends import open_backend
+
+    backend = open_backend(settings)
+    try:
+        shown = [backend.job(args.job_id)] if args.job_id else backend.jobs()
+    finally:
+        backend.close()
+    if args.json:
+        print(json.dumps(shown[0] if args.job_id else shown, ensure_ascii=False))
+        return 0
+    for job in shown:
+        if job["state"] == "failed":
+            outcome = f"; {(job['error'] or {}).get('message', 'failed')}"
+        elif job["state"] == "done" and job["kind"] == "add":
+            outcome = f"; {job['result']['status']} {job['result']['id']}"
+        else:
+            outcome = ""
+        print(f"{job['id']}  {job['kind']}  {job['state']}  {job['done']}/{job['total']} passages  "
+              f"{job['created_at']}{outcome}")
+    if not shown:
+        print("no jobs yet")
+    return 0
+
+
 def cmd_index(args, settings: Settings) -> int:
     from qa.serve.backends import Local, open_backend
 
@@ -458,5 +488,5 @@ def _migrate(args, settings: Settings) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "calibrate": cmd_calibrate, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
-            "articles": cmd_articles,
+            "articles": cmd_articles, "jobs": cmd_jobs,
             "eval": cmd_eval, "feeds": cmd_feeds}

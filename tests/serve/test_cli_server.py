@@ -1,6 +1,7 @@
 """The CLI talks to the running server: add, ask, remove and index go through its API (no model to
 load, no fight over the index's writer)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -43,6 +44,13 @@ def test_add_ask_remove_and_index_through_the_running_server(tmp_path):
         indexed = cli(tmp_path, "index", "--json")
         assert indexed.returncode == 0, indexed.stderr
         assert '"added": 1' in indexed.stdout and http("GET", base + "/api/articles/ferry")[0] == 200
+        jobs = cli(tmp_path, "jobs")
+        assert jobs.returncode == 0, jobs.stderr
+        (sync, sync_kind, sync_state), (add, add_kind, add_state) = [line.split()[:3] for line in jobs.stdout.splitlines()]
+        assert (sync_kind, sync_state, add_kind, add_state) == ("sync", "done", "add", "done")  # newest first
+        assert jobs.stdout.splitlines()[1].endswith("; added tram")
+        one = cli(tmp_path, "jobs", add, "--json")
+        assert one.returncode == 0 and json.loads(one.stdout)["result"]["id"] == "tram"
         removed = cli(tmp_path, "remove", "tram")
         assert removed.returncode == 0 and removed.stdout.strip() == "removed tram (2 passages)"
         assert http("GET", base + "/api/articles/tram")[0] == 404

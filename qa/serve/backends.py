@@ -1,8 +1,8 @@
 """What the CLI's commands run against: the index itself (no server), or the server that holds it.
 
 A running server writes ``server.json`` in its index folder; while it answers, ``run.py add``,
-``remove``, ``index``, ``articles``, ``jobs`` and ``ask`` go through its API (no model to load, no clash over the index's
-writer), else they open the index directly. Both backends give the same results, so the commands
+``remove``, ``index``, ``articles``, ``jobs`` and ``ask`` go through its API (no model to load, no
+clash over the index's writer), else they open the index directly. Both backends give the same results, so the commands
 print the same lines either way.
 """
 

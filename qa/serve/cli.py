@@ -12,6 +12,7 @@ import logging
 import socket
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from qa.config import ANN_KINDS, BACKENDS, ENGINES, FILTER_DATES, FILTER_LISTS, FUSIONS, GROUPS, LEXICAL_NORMS, \
@@ -179,8 +180,8 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
 RANKING_OPTIONS = ("fusion", "alpha", "rrf_k", "lexical_norm", "sentence_weight", "answer_weight",
                    "answer_type_weight", "dedupe", "feedback", "article_weight", "article_depth", "rerank_depth",
                    "embed_title")
-SETTING_OPTIONS = ("model", "backend", "corpus_dir", "corpus_name", "index_dir", "ann", "engine", "milvus_uri", "host", "port", "threads", "api_token",
-                   "min_confidence")
+SETTING_OPTIONS = ("model", "backend", "corpus_dir", "corpus_name", "index_dir", "ann", "engine", "milvus_uri", "host",
+                   "port", "threads", "api_token", "min_confidence")
 
 
 def _settings(args, base_dir: Path | None) -> Settings:
@@ -265,11 +266,8 @@ def cmd_ask(args, settings: Settings) -> int:
     check_k(args.k, settings.max_k)
     filters = {name: getattr(args, name) for name in (*FILTER_LISTS, *FILTER_DATES) if getattr(args, name)}
     check_filter(filters)
-    backend = open_backend(settings)
-    try:
+    with closing(open_backend(settings)) as backend:
         reply = backend.ask(args.question, args.k, filters, args.group, args.sort)
-    finally:
-        backend.close()
     if args.json:
         print(json.dumps(reply, ensure_ascii=False, indent=2))
         return 0
@@ -299,9 +297,8 @@ def cmd_add(args, settings: Settings) -> int:
     files = [f for path in args.paths if path not in urls for f in _article_paths(Path(path))]
     if args.article_id and len(files) + len(urls) != 1:
         raise QAError("invalid_id", "--id names one article; give exactly one file or page with it")
-    backend = open_backend(settings)
     failed = 0
-    try:
+    with closing(open_backend(settings)) as backend:
         for added in backend.add([(path, args.article_id or slugify(path.stem)) for path in files]
                                  + [(url, args.article_id) for url in urls]):
             if added.error is not None:
@@ -314,8 +311,6 @@ def cmd_add(args, settings: Settings) -> int:
                 print(f"{added.path}: copy of {r['duplicate_of']}, stored as {r['id']} (not indexed again)"
                       if r["status"] == "duplicate" else f"{added.path}: {r['status']} as {r['id']} "
                                                          f"({r['passages']} passages)")
-    finally:
-        backend.close()
     return 1 if failed else 0
 
 
@@ -332,16 +327,13 @@ def _article_paths(path: Path) -> list[Path]:
 def cmd_feeds(args, settings: Settings) -> int:
     from qa.serve.backends import open_backend
 
-    backend = open_backend(settings)
-    try:
+    with closing(open_backend(settings)) as backend:
         if args.action == "add":
             feeds = [backend.add_feed(args.url, args.every)]
         elif args.action == "remove":
             feeds = [backend.remove_feed(args.feed_id)]
         else:
             feeds = backend.feeds()
-    finally:
-        backend.close()
     if args.json:
         print(json.dumps(feeds if args.action == "list" else feeds[0], ensure_ascii=False))
         return 0
@@ -358,11 +350,8 @@ def cmd_feeds(args, settings: Settings) -> int:
 def cmd_remove(args, settings: Settings) -> int:
     from qa.serve.backends import open_backend
 
-    backend = open_backend(settings)
-    try:
+    with closing(open_backend(settings)) as backend:
         removed = backend.remove(args.article_id)
-    finally:
-        backend.close()
     print(json.dumps({"id": args.article_id, "status": "removed", "passages": removed}) if args.json
           else f"removed {args.article_id} ({removed} passages)")
     return 0
@@ -373,12 +362,9 @@ def cmd_articles(args, settings: Settings) -> int:
 
     if not 1 <= args.limit <= MAX_PAGE or not 0 <= args.offset <= MAX_OFFSET:
         raise BadInput("invalid_option", f"--limit must be from 1 to {MAX_PAGE} and --offset from 0 to {MAX_OFFSET}")
-    backend = open_backend(settings)
-    try:
+    with closing(open_backend(settings)) as backend:
         shown = backend.article(args.article_id) if args.article_id else \
             backend.articles(args.offset, args.limit, args.title, args.sort)
-    finally:
-        backend.close()
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
     elif args.article_id:
@@ -399,11 +385,8 @@ def cmd_articles(args, settings: Settings) -> int:
 def cmd_jobs(args, settings: Settings) -> int:
     from qa.serve.backends import open_backend
 
-    backend = open_backend(settings)
-    try:
+    with closing(open_backend(settings)) as backend:
         shown = [backend.job(args.job_id)] if args.job_id else backend.jobs()
-    finally:
-        backend.close()
     if args.json:
         print(json.dumps(shown[0] if args.job_id else shown, ensure_ascii=False))
         return 0
@@ -426,13 +409,10 @@ def cmd_index(args, settings: Settings) -> int:
 
     if getattr(args, "migrate_to", None):
         return _migrate(args, settings)
-    backend = Local(settings, allow_rebuild=True) if args.rebuild else open_backend(settings)
-    try:
+    with closing(Local(settings, allow_rebuild=True) if args.rebuild else open_backend(settings)) as backend:
         if args.rebuild:
             print(f"re-embedded {backend.rebuild()} articles with {settings.model}")
         report = backend.index()
-    finally:
-        backend.close()
     for problem in report["errors"]:
         print(f"error: {problem}", file=sys.stderr)
     print(json.dumps(report) if args.json else
@@ -487,6 +467,5 @@ def _migrate(args, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "calibrate": cmd_calibrate, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove, "index": cmd_index,
-            "articles": cmd_articles, "jobs": cmd_jobs,
-            "eval": cmd_eval, "feeds": cmd_feeds}
+COMMANDS = {"serve": cmd_serve, "calibrate": cmd_calibrate, "ask": cmd_ask, "add": cmd_add, "remove": cmd_remove,
+            "index": cmd_index, "articles": cmd_articles, "jobs": cmd_jobs, "eval": cmd_eval, "feeds": cmd_feeds}

@@ -20,7 +20,6 @@ from qa.errors import BadInput, QAError
 from qa.service.inputs import check_choice, check_filter, check_k, check_question
 
 
-
 _OURS = "qa:"  # the prefix of a validation error raised by one of our rules, carrying its code
 
 

@@ -2,8 +2,9 @@
 file there changes only with its file.
 
 New and changed files are indexed, deleted files removed; articles added
-through the API or CLI, and the files of other named folders, are left alone. A file's id is its name's slug, unless
-another article holds that id (then ``slug-2``, ...).
+through the API or CLI, and the files of other named folders, are left alone.
+A file's id is its name's slug, unless another article holds that id (then
+``slug-2``, ...).
 """
 
 from __future__ import annotations

@@ -55,22 +55,33 @@ def test_a_second_server_on_an_empty_folder_sees_every_article(tmp_path, milvus)
             kill(first)
 
 
-class Failing:
-    """A Milvus client that fails one kind of call on one collection: a crash at that step."""
+class Hooked:
+    """A Milvus client whose ``method`` calls on ``collection`` run ``hook`` first (``after=False``)
+    or once the call has answered: a crash at that step, or another writer's write mid-call."""
 
-    def __init__(self, client, method: str, collection: str):
-        self._client, self._method, self._collection = client, method, collection
+    def __init__(self, client, method: str, collection: str, hook, after: bool = False):
+        self._client, self._method, self._collection, self._hook, self._after = client, method, collection, hook, after
 
     def __getattr__(self, name):
         call = getattr(self._client, name)
         if name != self._method:
             return call
 
-        def failing(collection, *args, **kwargs):
-            if collection == self._collection:
-                raise ConnectionError(f"{name} on {collection} failed")
-            return call(collection, *args, **kwargs)
-        return failing
+        def hooked(collection, *args, **kwargs):
+            if collection == self._collection and not self._after:
+                self._hook()
+            result = call(collection, *args, **kwargs)
+            if collection == self._collection and self._after:
+                self._hook()
+            return result
+        return hooked
+
+
+def failing(client, method: str, collection: str) -> Hooked:
+    """A client that fails ``method`` on ``collection``."""
+    def fail():
+        raise ConnectionError(f"{method} on {collection} failed")
+    return Hooked(client, method, collection, fail)
 
 
 def record_of(make_service, test_encoder, tmp_path, article):
@@ -101,7 +112,7 @@ def test_a_write_stopped_half_way_is_undone_or_finished_at_the_next_start(
     uri, token = service.settings.milvus_uri_or_default, service.settings.milvus_token
     client = Clients.take(uri, token)
     try:
-        crashing = MilvusStore(Failing(client, method, getattr(names, collection)), names, "crashing")
+        crashing = MilvusStore(failing(client, method, getattr(names, collection)), names, "crashing")
         with pytest.raises(ConnectionError):
             crashing.put([record_of(make_service, test_encoder, tmp_path, BRIDGE_2)])
         # Readers see one whole version while the write is stopped: never a mix of the two.
@@ -118,26 +129,6 @@ def test_a_write_stopped_half_way_is_undone_or_finished_at_the_next_start(
     assert stats["passages"] == stats["vectors"] == len(passages), "a stale or orphan passage is left"
     assert stats["articles"] == before["articles"]
     assert df_is_exact(reopened, "Kelvin") and df_is_exact(reopened, "Saturday") and df_is_exact(reopened, "Friday")
-
-
-class Interleaving:
-    """A Milvus client whose reads of the term counts each let another writer write before the
-    read returns: two writers' read-and-write-back of the counts interleaved, every time."""
-
-    def __init__(self, client, terms: str, meanwhile: list):
-        self._client, self._terms, self._meanwhile = client, terms, meanwhile
-
-    def __getattr__(self, name):
-        call = getattr(self._client, name)
-        if name != "get":
-            return call
-
-        def get(collection, *args, **kwargs):
-            rows = call(collection, *args, **kwargs)
-            if collection == self._terms and self._meanwhile:
-                self._meanwhile.pop(0)()
-            return rows
-        return get
 
 
 def test_term_counts_stay_exact_when_two_writers_write_at_once(make_service, test_encoder, tmp_path, milvus):
@@ -158,7 +149,8 @@ def test_term_counts_stay_exact_when_two_writers_write_at_once(make_service, tes
         west = MilvusStore(client, names, "west")
         west.put([records["harbour-0"]])
         meanwhile = [lambda: west.put([records["harbour-2"]]), lambda: west.put([records["harbour-3"]])]
-        east = MilvusStore(Interleaving(client, names.terms, meanwhile), names, "east")
+        east = MilvusStore(Hooked(client, "get", names.terms, lambda: meanwhile and meanwhile.pop(0)(), after=True),
+                           names, "east")
         east.put([records["harbour-1"]])  # west adds harbour-2 while east counts
         east.delete("harbour-0")  # west's article; west adds harbour-3 while east counts
         assert not meanwhile
